@@ -1,0 +1,30 @@
+package io.dynoplane.provisioner;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What to run as one dyno: the app's process type and index ({@code web.1}), its command, the
+ * release directory it runs in, its config vars, and {@code $PORT} for web dynos (null otherwise).
+ */
+public record DynoSpec(String app, String type, int index, String command, Path releaseDir, Map<String, String> config, Integer port) {
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,29}");
+
+    public DynoSpec {
+        if (!NAME.matcher(app).matches()) throw new IllegalArgumentException("app name must be 1-30 of a-z 0-9 '-', starting with a letter: '" + app + "'");
+        if (!NAME.matcher(type).matches()) throw new IllegalArgumentException("process type must be 1-30 of a-z 0-9 '-', starting with a letter: '" + type + "'");
+        if (index < 1) throw new IllegalArgumentException("dyno index must be >= 1: " + index);
+        if (command == null || command.isBlank()) throw new IllegalArgumentException("dyno " + type + "." + index + " of " + app + " has no command");
+        if (port != null && (port < 1 || port > 65535)) throw new IllegalArgumentException("PORT out of range: " + port);
+        config = Map.copyOf(config);
+    }
+
+    /** {@code web.1}: the dyno's name within its app, and its {@code $DYNO}. */
+    public String name() { return type + "." + index; }
+
+    public boolean isWeb() { return "web".equals(type); }
+
+    /** Namespace name operators use with {@code ip netns exec}: {@code dp-<app>-<type>-<n>}. */
+    public String netnsName() { return "dp-" + app + "-" + type + "-" + index; }
+}
