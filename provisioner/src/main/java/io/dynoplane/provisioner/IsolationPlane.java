@@ -81,6 +81,11 @@ public final class IsolationPlane implements AutoCloseable {
         }
     }
 
+    /** Runs the guard on one Ethernet frame (bpf_prog_test_run) and returns its tc action: for fixture tests. */
+    int verdictOf(byte[] frame) {
+        return Libbpf.testRun(guard.fd(), frame, 1).retval();
+    }
+
     /**
      * Releases the plane's file descriptors. Attached filters keep the program and maps alive in
      * the kernel until their veths are deleted.
