@@ -1,0 +1,499 @@
+package io.dynoplane.ffm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import static io.dynoplane.ffm.NetlinkStructs.AF_INET;
+import static io.dynoplane.ffm.NetlinkStructs.AF_INET6;
+import static io.dynoplane.ffm.NetlinkStructs.IFADDRMSG;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_ADDRESS;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_BROADCAST;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_FAMILY;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_INDEX;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_LOCAL;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_PREFIXLEN;
+import static io.dynoplane.ffm.NetlinkStructs.IFA_SCOPE;
+import static io.dynoplane.ffm.NetlinkStructs.IFF_UP;
+import static io.dynoplane.ffm.NetlinkStructs.IFINFOMSG;
+import static io.dynoplane.ffm.NetlinkStructs.IFI_CHANGE;
+import static io.dynoplane.ffm.NetlinkStructs.IFI_FLAGS;
+import static io.dynoplane.ffm.NetlinkStructs.IFI_INDEX;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_EXT_MASK;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_IFNAME;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_INFO_DATA;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_INFO_KIND;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_LINKINFO;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_NET_NS_FD;
+import static io.dynoplane.ffm.NetlinkStructs.IFNAMSIZ;
+import static io.dynoplane.ffm.NetlinkStructs.NETLINK_CAP_ACK;
+import static io.dynoplane.ffm.NetlinkStructs.NETLINK_EXT_ACK;
+import static io.dynoplane.ffm.NetlinkStructs.NETLINK_ROUTE;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_ATTR_MSG;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_ERROR;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_MSG_LEN;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSG_DONE;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSG_ERROR;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSG_HDRLEN;
+import static io.dynoplane.ffm.NetlinkStructs.NLMSG_LEN;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_ACK;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_ACK_TLVS;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_CAPPED;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_CREATE;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_DUMP;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_DUMP_INTR;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_EXCL;
+import static io.dynoplane.ffm.NetlinkStructs.NLM_F_REQUEST;
+import static io.dynoplane.ffm.NetlinkStructs.NL_FAMILY;
+import static io.dynoplane.ffm.NetlinkStructs.NL_PID;
+import static io.dynoplane.ffm.NetlinkStructs.RTA_DST;
+import static io.dynoplane.ffm.NetlinkStructs.RTA_GATEWAY;
+import static io.dynoplane.ffm.NetlinkStructs.RTA_OIF;
+import static io.dynoplane.ffm.NetlinkStructs.RTEXT_FILTER_SKIP_STATS;
+import static io.dynoplane.ffm.NetlinkStructs.RTMSG;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_DELLINK;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_DST_LEN;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_FAMILY;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_GETLINK;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_NEWADDR;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_NEWLINK;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_NEWROUTE;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_PROTOCOL;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_SCOPE;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_TABLE;
+import static io.dynoplane.ffm.NetlinkStructs.RTM_TYPE;
+import static io.dynoplane.ffm.NetlinkStructs.RTN_UNICAST;
+import static io.dynoplane.ffm.NetlinkStructs.RTPROT_BOOT;
+import static io.dynoplane.ffm.NetlinkStructs.RT_SCOPE_LINK;
+import static io.dynoplane.ffm.NetlinkStructs.RT_SCOPE_UNIVERSE;
+import static io.dynoplane.ffm.NetlinkStructs.RT_TABLE_MAIN;
+import static io.dynoplane.ffm.NetlinkStructs.SOCKADDR_NL;
+import static io.dynoplane.ffm.NetlinkStructs.SOL_NETLINK;
+import static io.dynoplane.ffm.NetlinkStructs.VETH_INFO_PEER;
+import static io.dynoplane.ffm.NetlinkStructs.align;
+import static io.dynoplane.ffm.Syscalls.AF_NETLINK;
+import static io.dynoplane.ffm.Syscalls.ENODEV;
+import static io.dynoplane.ffm.Syscalls.MSG_PEEK;
+import static io.dynoplane.ffm.Syscalls.MSG_TRUNC;
+import static io.dynoplane.ffm.Syscalls.SOCK_CLOEXEC;
+import static io.dynoplane.ffm.Syscalls.SOCK_RAW;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A NETLINK_ROUTE socket: links, addresses and routes of one network namespace, the one it was opened in, without
+ * running {@code ip}. Every operation is one synchronous request: sent with NLM_F_REQUEST|NLM_F_ACK (plus
+ * NLM_F_CREATE|NLM_F_EXCL when creating), then replies are read until the kernel's ACK or NLMSG_ERROR for that
+ * sequence number (or NLMSG_DONE, for a dump). A refusal is a {@link NetlinkException} naming the operation, its
+ * object, the errno and the kernel's extended-ACK text; a failing socket call is a {@link SyscallException}.
+ *
+ * <p>Thread safety: an instance may be shared; each request holds the instance's lock from send to last reply, so
+ * requests from several threads run one after another. Close it when done (the descriptor is not closed by GC).
+ */
+public final class RtNetlink implements AutoCloseable {
+    /** A network interface as a dump reports it: {@code kind} is the IFLA_INFO_KIND ("veth", "bridge"), or null. */
+    public record Link(int index, String name, String kind, boolean up) {}
+
+    /** The kernel caps a dump datagram at 32 KiB; larger ones (never seen) grow the buffer. */
+    private static final int RECEIVE_BUFFER = 32 * 1024;
+    /** How often a dump that raced with a change (NLM_F_DUMP_INTR) is restarted before giving up. */
+    private static final int DUMP_ATTEMPTS = 5;
+
+    private final int fd;
+    private final int portId;
+    private final String namespace;
+    private final Arena arena;            // the socket's buffers, freed by close()
+    private final MemorySegment kernel;   // sockaddr_nl of the kernel: nl_pid 0
+    private MemorySegment receiveBuffer;
+    private int sequence;
+    private boolean closed;
+
+    private RtNetlink(int fd, String namespace) {
+        this.fd = fd;
+        this.namespace = namespace;
+        this.arena = Arena.ofShared();    // used from whichever thread holds the lock
+        try {
+            this.kernel = arena.allocate(SOCKADDR_NL);
+            kernel.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);
+            MemorySegment local = arena.allocate(SOCKADDR_NL);
+            local.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);  // nl_pid 0: the kernel assigns our port id
+            // Best effort, as iproute2: errors echo only the request header, and carry the kernel's explanation.
+            Syscalls.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+            Syscalls.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+            Syscalls.bind(fd, local, describe(fd));
+            Syscalls.getsockname(fd, local, describe(fd));
+            this.portId = local.get(JAVA_INT, NL_PID);
+            this.receiveBuffer = arena.allocate(RECEIVE_BUFFER, 8);
+            this.sequence = (int) (System.nanoTime() & 0x3fffffff);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** A socket in the calling thread's network namespace (for an ordinary thread, the process's one). */
+    public static RtNetlink open() {
+        return open("current");
+    }
+
+    /**
+     * A socket in the named namespace ({@code /run/netns/NAME}), opened on a throwaway thread inside it
+     * ({@link NetworkNamespaces#inside}); it keeps talking to that namespace from any thread. Like any socket, it
+     * holds the namespace: after {@link NetworkNamespaces#delete} the namespace and its links live on until it is
+     * closed.
+     */
+    public static RtNetlink openIn(String netnsName) {
+        return NetworkNamespaces.inside(netnsName, () -> open("netns " + netnsName));
+    }
+
+    private static RtNetlink open(String namespace) {
+        int fd = Syscalls.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, "AF_NETLINK NETLINK_ROUTE in " + namespace);
+        try {
+            return new RtNetlink(fd, namespace);
+        } catch (RuntimeException | Error e) {
+            Syscalls.close(fd);
+            throw e;
+        }
+    }
+
+    // ---- Links --------------------------------------------------------------------------------------------------
+
+    /** A veth pair {@code name} + {@code peerName}, both in this socket's namespace ({@code ip link add NAME type veth peer name PEER}). */
+    public void createVethPair(String name, String peerName) {
+        createVeth(name, peerName, -1);
+    }
+
+    /**
+     * A veth pair whose {@code name} end is in this socket's namespace and whose {@code peerName} end is created
+     * directly in the namespace {@code peerNetnsFd} refers to (an open {@code /run/netns/NAME}); the caller keeps and
+     * closes the descriptor. One request: the peer never exists here, so its name cannot clash here.
+     */
+    public void createVethPair(String name, String peerName, int peerNetnsFd) {
+        if (peerNetnsFd < 0) throw new IllegalArgumentException("peerNetnsFd " + peerNetnsFd);
+        createVeth(name, peerName, peerNetnsFd);
+    }
+
+    private void createVeth(String name, String peerName, int peerNetnsFd) {
+        checkLinkName(name);
+        checkLinkName(peerName);
+        String operation = "RTM_NEWLINK veth " + name + " peer " + peerName + (peerNetnsFd >= 0 ? " (netns fd " + peerNetnsFd + ")" : "");
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, IFINFOMSG);
+            request.putString(IFLA_IFNAME, name);
+            int linkInfo = request.begin(IFLA_LINKINFO);
+            request.putString(IFLA_INFO_KIND, "veth");
+            int infoData = request.begin(IFLA_INFO_DATA);
+            int peer = request.begin(VETH_INFO_PEER);
+            request.reserve(IFINFOMSG);  // the peer's own ifinfomsg, all zero: kernel picks its index
+            request.putString(IFLA_IFNAME, peerName);
+            if (peerNetnsFd >= 0) request.putInt(IFLA_NET_NS_FD, peerNetnsFd);
+            request.end(peer);
+            request.end(infoData);
+            request.end(linkInfo);
+            talk(operation, request, null);
+        }
+    }
+
+    /** The index of link {@code name} (RTM_GETLINK by IFLA_IFNAME); a NetlinkException with ENODEV if there is none. */
+    public int linkIndex(String name) {
+        checkLinkName(name);
+        int[] index = {0};
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
+            request.putString(IFLA_IFNAME, name);
+            request.putInt(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);  // we want the index, not the counters
+            talk("RTM_GETLINK " + name, request, reply -> {
+                if (NetlinkMessage.type(reply) == RTM_NEWLINK) index[0] = reply.get(JAVA_INT, NLMSG_HDRLEN + IFI_INDEX);
+            });
+        }
+        if (index[0] == 0) throw new NetlinkException("RTM_GETLINK " + name, ENODEV, "no link in the reply");
+        return index[0];
+    }
+
+    /** The index of link {@code name}, or empty if there is none. */
+    public Optional<Integer> findLink(String name) {
+        try {
+            return Optional.of(linkIndex(name));
+        } catch (NetlinkException e) {
+            if (e.errno() == ENODEV) return Optional.empty();
+            throw e;
+        }
+    }
+
+    /** Every link in this socket's namespace (an RTM_GETLINK dump), in the order the kernel lists them. */
+    public List<Link> links() {
+        for (int attempt = 1; ; attempt++) {
+            List<Link> links = new ArrayList<>();
+            boolean consistent;
+            try (Arena call = Arena.ofConfined()) {
+                NetlinkMessage request = new NetlinkMessage(call, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, IFINFOMSG);
+                request.putInt(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+                consistent = talk("RTM_GETLINK dump", request, reply -> {
+                    if (NetlinkMessage.type(reply) == RTM_NEWLINK) links.add(link(reply));
+                });
+            }
+            // The dump raced with a link change: its parts may disagree with each other. Start over.
+            if (consistent) return links;
+            if (attempt == DUMP_ATTEMPTS) {
+                throw new NetlinkException("RTM_GETLINK dump", Syscalls.EINTR, "interrupted by changes " + DUMP_ATTEMPTS + " times");
+            }
+        }
+    }
+
+    private static Link link(MemorySegment message) {
+        MemorySegment ifinfo = message.asSlice(NLMSG_HDRLEN, IFINFOMSG.byteSize());
+        MemorySegment[] attributes = NetlinkMessage.attributes(NetlinkMessage.attributesArea(message, IFINFOMSG), IFLA_LINKINFO);
+        String name = attributes[IFLA_IFNAME] == null ? null : NetlinkMessage.string(attributes[IFLA_IFNAME]);
+        String kind = null;
+        if (attributes[IFLA_LINKINFO] != null) {
+            MemorySegment kindAttribute = NetlinkMessage.attributes(attributes[IFLA_LINKINFO], IFLA_INFO_KIND)[IFLA_INFO_KIND];
+            if (kindAttribute != null) kind = NetlinkMessage.string(kindAttribute);
+        }
+        return new Link(ifinfo.get(JAVA_INT, IFI_INDEX), name, kind, (ifinfo.get(JAVA_INT, IFI_FLAGS) & IFF_UP) != 0);
+    }
+
+    /** Sets the link administratively up ({@code ip link set ... up}): IFF_UP in ifi_flags, with ifi_change saying only that bit changes. */
+    public void setLinkUp(int ifindex) {
+        setUp(ifindex, true);
+    }
+
+    /** Sets the link administratively down. */
+    public void setLinkDown(int ifindex) {
+        setUp(ifindex, false);
+    }
+
+    private void setUp(int ifindex, boolean up) {
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
+            MemorySegment ifinfo = request.header();
+            ifinfo.set(JAVA_INT, IFI_INDEX, ifindex);
+            ifinfo.set(JAVA_INT, IFI_FLAGS, up ? IFF_UP : 0);
+            ifinfo.set(JAVA_INT, IFI_CHANGE, IFF_UP);
+            talk("RTM_NEWLINK set " + (up ? "up" : "down") + " ifindex " + ifindex, request, null);
+        }
+    }
+
+    /** Deletes the link (and, for a veth, its peer wherever it is). */
+    public void deleteLink(int ifindex) {
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
+            request.header().set(JAVA_INT, IFI_INDEX, ifindex);
+            talk("RTM_DELLINK ifindex " + ifindex, request, null);
+        }
+    }
+
+    /** Deletes the link by name in one request (IFLA_IFNAME); false if there is no such link. */
+    public boolean deleteLink(String name) {
+        checkLinkName(name);
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
+            request.putString(IFLA_IFNAME, name);
+            talk("RTM_DELLINK " + name, request, null);
+            return true;
+        } catch (NetlinkException e) {
+            if (e.errno() == ENODEV) return false;
+            throw e;
+        }
+    }
+
+    // ---- Addresses and routes -----------------------------------------------------------------------------------
+
+    /**
+     * Adds {@code address/prefixLength} to the link ({@code ip addr add}): IFA_LOCAL and IFA_ADDRESS both the address
+     * (no point-to-point peer), and for IPv4 up to /30 the subnet's broadcast address (what {@code brd +} computes;
+     * /31 and /32 have none). The kernel also adds the prefix route. IPv6 works the same, without broadcast.
+     */
+    public void addAddress(int ifindex, InetAddress address, int prefixLength) {
+        byte[] bytes = address.getAddress();
+        checkPrefix(bytes, prefixLength);
+        String operation = "RTM_NEWADDR " + address.getHostAddress() + "/" + prefixLength + " dev ifindex " + ifindex;
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, IFADDRMSG);
+            MemorySegment ifaddr = request.header();
+            ifaddr.set(JAVA_BYTE, IFA_FAMILY, (byte) family(bytes));
+            ifaddr.set(JAVA_BYTE, IFA_PREFIXLEN, (byte) prefixLength);
+            ifaddr.set(JAVA_BYTE, IFA_SCOPE, (byte) RT_SCOPE_UNIVERSE);
+            ifaddr.set(JAVA_INT, IFA_INDEX, ifindex);
+            request.putBytes(IFA_LOCAL, bytes);
+            request.putBytes(IFA_ADDRESS, bytes);
+            if (address instanceof Inet4Address && prefixLength <= 30) request.putBytes(IFA_BROADCAST, broadcast(bytes, prefixLength));
+            talk(operation, request, null);
+        }
+    }
+
+    /** A default route via {@code gateway} in the main table ({@code ip route add default via GATEWAY}). */
+    public void addDefaultRoute(InetAddress gateway) {
+        Objects.requireNonNull(gateway, "gateway");
+        addRoute(unspecified(gateway), 0, gateway, 0);
+    }
+
+    /**
+     * A unicast route to {@code dst/prefix} in the main table, protocol boot (what {@code ip route add} uses): via
+     * {@code gateway} (nullable) and/or out of link {@code oifIndex} (0: let the kernel find it from the gateway).
+     * Scope universe with a gateway; without one the destination is on the link, so scope link, as {@code ip} does.
+     * {@code dst} must have no bits beyond the prefix (the kernel refuses 10.0.0.1/8).
+     */
+    public void addRoute(InetAddress dst, int prefix, InetAddress gateway, int oifIndex) {
+        byte[] destination = dst.getAddress();
+        checkPrefix(destination, prefix);
+        if (gateway == null && oifIndex == 0) throw new IllegalArgumentException("a route needs a gateway or an output link");
+        if (gateway != null && gateway.getAddress().length != destination.length) {
+            throw new IllegalArgumentException("gateway " + gateway.getHostAddress() + " is not of the family of " + dst.getHostAddress());
+        }
+        String operation = "RTM_NEWROUTE " + (prefix == 0 ? "default" : dst.getHostAddress() + "/" + prefix)
+                + (gateway != null ? " via " + gateway.getHostAddress() : "")
+                + (oifIndex != 0 ? " dev ifindex " + oifIndex : "");
+        try (Arena call = Arena.ofConfined()) {
+            NetlinkMessage request = new NetlinkMessage(call, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, RTMSG);
+            MemorySegment rtmsg = request.header();
+            rtmsg.set(JAVA_BYTE, RTM_FAMILY, (byte) family(destination));
+            rtmsg.set(JAVA_BYTE, RTM_DST_LEN, (byte) prefix);
+            rtmsg.set(JAVA_BYTE, RTM_TABLE, (byte) RT_TABLE_MAIN);
+            rtmsg.set(JAVA_BYTE, RTM_PROTOCOL, (byte) RTPROT_BOOT);
+            rtmsg.set(JAVA_BYTE, RTM_SCOPE, (byte) (gateway != null ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK));
+            rtmsg.set(JAVA_BYTE, RTM_TYPE, (byte) RTN_UNICAST);
+            if (prefix > 0) request.putBytes(RTA_DST, destination);
+            if (gateway != null) request.putBytes(RTA_GATEWAY, gateway.getAddress());
+            if (oifIndex != 0) request.putInt(RTA_OIF, oifIndex);
+            talk(operation, request, null);
+        }
+    }
+
+    // ---- The request/reply exchange -----------------------------------------------------------------------------
+
+    /**
+     * Sends {@code request} and reads until its ACK, NLMSG_ERROR or NLMSG_DONE, handing every other message with its
+     * sequence number to {@code replies} (a slice valid only during the call). Messages of other sequence numbers
+     * (leftovers of an earlier request that failed halfway) are skipped. Returns false if a dump part carried
+     * NLM_F_DUMP_INTR.
+     */
+    private synchronized boolean talk(String operation, NetlinkMessage request, Consumer<MemorySegment> replies) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        int seq = ++sequence;
+        MemorySegment message = request.finish(seq);
+        long sent = Syscalls.sendto(fd, message, 0, kernel, describe(fd));
+        if (sent != message.byteSize()) throw new IllegalStateException(operation + ": sent " + sent + " of " + message.byteSize() + " bytes");
+        boolean consistent = true;
+        while (true) {
+            MemorySegment datagram = receive();
+            long offset = 0;
+            while (offset + NLMSG_HDRLEN <= datagram.byteSize()) {
+                int length = datagram.get(JAVA_INT, offset + NLMSG_LEN);
+                if (length < NLMSG_HDRLEN || offset + length > datagram.byteSize()) {
+                    throw new IllegalStateException(operation + ": malformed netlink message of length " + length);
+                }
+                MemorySegment reply = datagram.asSlice(offset, length);
+                offset += align(length);
+                if (NetlinkMessage.sequence(reply) != seq) continue;
+                if ((NetlinkMessage.flags(reply) & NLM_F_DUMP_INTR) != 0) consistent = false;
+                switch (NetlinkMessage.type(reply)) {
+                    case NLMSG_ERROR -> {
+                        int error = reply.get(JAVA_INT, NLMSG_HDRLEN + NLMSGERR_ERROR);
+                        if (error != 0) throw new NetlinkException(operation, -error, kernelMessage(reply));
+                        return consistent;  // error 0: the ACK
+                    }
+                    case NLMSG_DONE -> {
+                        // A dump's end; its payload, when present, is an int error (negative if the dump failed).
+                        int error = length >= NLMSG_HDRLEN + Integer.BYTES ? reply.get(JAVA_INT, NLMSG_HDRLEN) : 0;
+                        if (error < 0) throw new NetlinkException(operation, -error, kernelMessage(reply));
+                        return consistent;
+                    }
+                    default -> {
+                        if (replies != null) replies.accept(reply);
+                    }
+                }
+            }
+        }
+    }
+
+    /** One datagram; its size is peeked first, so a datagram larger than the buffer grows it instead of being cut. */
+    private MemorySegment receive() {
+        long size = Syscalls.recv(fd, receiveBuffer, MSG_PEEK | MSG_TRUNC, describe(fd));
+        if (size > receiveBuffer.byteSize()) receiveBuffer = arena.allocate(size, 8);  // the old one goes with the arena
+        long received = Syscalls.recv(fd, receiveBuffer, 0, describe(fd));
+        return receiveBuffer.asSlice(0, received);
+    }
+
+    /**
+     * The NLMSGERR_ATTR_MSG of an extended ACK, or null. Its attributes follow the nlmsgerr: after only the echoed
+     * request header if NLM_F_CAPPED, else after the whole echoed request.
+     */
+    private static String kernelMessage(MemorySegment reply) {
+        int flags = NetlinkMessage.flags(reply);
+        if ((flags & NLM_F_ACK_TLVS) == 0 || NetlinkMessage.type(reply) != NLMSG_ERROR) return null;
+        long start = NLMSG_HDRLEN + NLMSGERR.byteSize();
+        if ((flags & NLM_F_CAPPED) == 0 && reply.byteSize() >= start) {
+            start = NLMSG_HDRLEN + NLMSGERR_ERROR + Integer.BYTES
+                    + align(reply.get(JAVA_INT, NLMSG_HDRLEN + NLMSGERR_MSG_LEN));
+        }
+        if (start >= reply.byteSize()) return null;
+        MemorySegment text = NetlinkMessage.attributes(reply.asSlice(start), NLMSGERR_ATTR_MSG)[NLMSGERR_ATTR_MSG];
+        return text == null ? null : NetlinkMessage.string(text);
+    }
+
+    /** Closes the socket, once; later requests fail with IllegalStateException. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            Syscalls.close(fd);
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RtNetlink[fd " + fd + ", port " + Integer.toUnsignedString(portId) + ", " + namespace + "]";
+    }
+
+    // ---- Helpers ------------------------------------------------------------------------------------------------
+
+    private String describe(int fd) {
+        return "netlink fd " + fd + " (" + namespace + ")";
+    }
+
+    private static void checkLinkName(String name) {
+        Objects.requireNonNull(name, "link name");
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes >= IFNAMSIZ) {
+            throw new IllegalArgumentException("link name \"" + name + "\" must have 1 to " + (IFNAMSIZ - 1) + " bytes");
+        }
+    }
+
+    private static void checkPrefix(byte[] address, int prefix) {
+        int bits = address.length * 8;
+        if (prefix < 0 || prefix > bits) throw new IllegalArgumentException("prefix length " + prefix + " outside 0.." + bits);
+    }
+
+    private static int family(byte[] address) {
+        return address.length == 4 ? AF_INET : AF_INET6;
+    }
+
+    // The address with all host bits set.
+    private static byte[] broadcast(byte[] address, int prefix) {
+        byte[] result = address.clone();
+        for (int bit = prefix; bit < 32; bit++) result[bit / 8] |= (byte) (0x80 >>> (bit % 8));
+        return result;
+    }
+
+    /** 0.0.0.0 or ::, of the family of {@code like}. */
+    private static InetAddress unspecified(InetAddress like) {
+        try {
+            return InetAddress.getByAddress(new byte[like.getAddress().length]);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);  // cannot happen: 4 or 16 bytes
+        }
+    }
+}
