@@ -1,0 +1,121 @@
+package io.dynoplane.router;
+
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import java.util.List;
+
+/** Pure header rewriting between client, router and dyno. No I/O, so it is unit-tested directly. */
+final class ForwardHeaders {
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+    static final AsciiString X_REQUEST_START = AsciiString.cached("x-request-start");
+    static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+
+    /** What the router adds to a request on its way to a dyno. */
+    record Forwarding(String forwardedFor, int routerPort, String requestId, String routerName,
+                      long requestStartMillis) {
+    }
+
+    private ForwardHeaders() {
+    }
+
+    /** The X-Forwarded-For value to send: every incoming value, then the client's address. */
+    static String forwardedFor(HttpHeaders headers, String clientIp) {
+        List<String> prior = headers.getAll(X_FORWARDED_FOR);
+        if (prior.isEmpty()) {
+            return clientIp;
+        }
+        StringBuilder chain = new StringBuilder();
+        for (String value : prior) {
+            String trimmed = value.strip();
+            if (!trimmed.isEmpty()) {
+                chain.append(trimmed).append(", ");
+            }
+        }
+        return chain.append(clientIp).toString();
+    }
+
+    /** Rewrites a client request, in place, into the request the dyno receives. */
+    static void toDyno(HttpRequest request, Forwarding forwarding) {
+        HttpHeaders h = request.headers();
+        stripHopByHop(h);
+        // The client-side aggregator has already answered any 100-continue; the body is in hand.
+        h.remove(HttpHeaderNames.EXPECT);
+        // Dyno connections are always HTTP/1.1 keep-alive, whatever the client spoke.
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        h.set(X_FORWARDED_FOR, forwarding.forwardedFor());
+        h.set(X_FORWARDED_PROTO, "http");
+        h.setInt(X_FORWARDED_PORT, forwarding.routerPort());
+        h.set(X_REQUEST_START, Long.toString(forwarding.requestStartMillis()));
+        h.set(X_REQUEST_ID, forwarding.requestId());
+        appendVia(h, forwarding.routerName());
+        if (request instanceof FullHttpMessage full) {
+            int length = full.content().readableBytes();
+            if (length > 0 || expectsBody(request.method())) {
+                h.setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+            } else {
+                // The aggregator adds "content-length: 0" to every GET; don't pass that noise on.
+                h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            }
+        }
+    }
+
+    /** Rewrites a dyno response, in place, for the client (the router's own headers come later). */
+    static void fromDyno(HttpResponse response, boolean headRequest) {
+        HttpHeaders h = response.headers();
+        stripHopByHop(h);
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        int code = response.status().code();
+        if (headRequest || code == 304) {
+            return; // Content-Length describes the body a GET would get; pass it through untouched
+        }
+        if (code == 204 || response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        } else if (response instanceof FullHttpMessage full) {
+            h.setInt(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
+        }
+    }
+
+    /**
+     * Removes hop-by-hop headers (RFC 9110 §7.6.1): the fixed set plus any header the Connection header
+     * names. Host is never removed that way, so a client cannot strip the routing key.
+     */
+    static void stripHopByHop(HttpHeaders h) {
+        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String name = token.strip();
+                if (!name.isEmpty() && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                    h.remove(name);
+                }
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove(PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TE);
+        h.remove(HttpHeaderNames.TRAILER);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    /** Appends {@code 1.1 <routerName>} to any existing Via chain. */
+    static void appendVia(HttpHeaders h, String routerName) {
+        String hop = "1.1 " + routerName;
+        List<String> prior = h.getAll(HttpHeaderNames.VIA);
+        h.set(HttpHeaderNames.VIA, prior.isEmpty() ? hop : String.join(", ", prior) + ", " + hop);
+    }
+
+    private static boolean expectsBody(HttpMethod method) {
+        return HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.PATCH.equals(method);
+    }
+}

@@ -1,0 +1,236 @@
+package io.dynoplane.router;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The HTTP router: accepts HTTP/1.x from clients, routes by Host through the current
+ * {@link RouteTable}, and forwards to a random up web dyno over pooled keep-alive connections.
+ *
+ * <p>Client pipeline, one job per handler:
+ * <pre>
+ *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s
+ *   http      HttpServerCodec      bytes ⇄ HTTP objects
+ *   arrival   ArrivalStamper       notes when each request head arrived
+ *   aggregate HttpObjectAggregator whole requests, 10 MiB cap (streaming comes later)
+ *   flow      FlowControlHandler   one request per read(): ordered, back-pressured pipelining
+ *   route     RequestRouter        route, answer router errors, drive the ProxyExchange
+ * </pre>
+ * Dyno connections live in a {@link BackendPool} per event loop and are created on the client's own
+ * loop, so a request never crosses threads.
+ */
+public final class Router implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Router.class.getName());
+
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final ChannelGroup clients;
+    private final RouterRuntime runtime;
+    private final RouterMetrics metrics;
+    private final LogSinks logs;
+    private final RouterLimits limits;
+    private final InetSocketAddress boundAddress;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final PrometheusRegistry registry; // null when started without one
+
+    private Router(Transport transport, EventLoopGroup group, Channel serverChannel, ChannelGroup clients,
+                   RouterRuntime runtime, RouterMetrics metrics, LogSinks logs, RouterLimits limits,
+                   PrometheusRegistry registry) {
+        this.transport = transport;
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.clients = clients;
+        this.runtime = runtime;
+        this.metrics = metrics;
+        this.logs = logs;
+        this.limits = limits;
+        this.registry = registry;
+        this.boundAddress = (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Binds and starts serving, without metrics registration. */
+    public static Router start(RouterConfig config) {
+        return start(config, null, Transport.select(), RouterLimits.DEFAULTS);
+    }
+
+    /** Binds and starts serving, registering the router's metrics into {@code registry}. */
+    public static Router start(RouterConfig config, PrometheusRegistry registry) {
+        return start(config, Objects.requireNonNull(registry, "registry"), Transport.select(), RouterLimits.DEFAULTS);
+    }
+
+    static Router start(RouterConfig config, PrometheusRegistry registry, Transport transport, RouterLimits limits) {
+        Objects.requireNonNull(config, "config");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
+                new DefaultThreadFactory("router-" + transport.label()), transport.newIoHandlerFactory());
+        try {
+            Map<EventLoop, BackendPool> pools = new HashMap<>();
+            for (EventExecutor executor : group) {
+                EventLoop loop = (EventLoop) executor;
+                pools.put(loop, new BackendPool(loop, transport, limits));
+            }
+            RouterMetrics metrics = new RouterMetrics();
+            LogSinks logs = new LogSinks();
+            RouterRuntime runtime = new RouterRuntime(config.routerName(), limits, metrics, logs, pools);
+            ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannelType())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.AUTO_READ, false) // RequestRouter asks for each request
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            clients.add(ch);
+                            ch.pipeline()
+                                    .addLast("idle", new IdleStateHandler(0, 0,
+                                            limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+                                    .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                                            .setMaxInitialLineLength(8192)   // Heroku's request-line limit
+                                            .setMaxHeaderSize(8192)))
+                                    .addLast("arrival", ArrivalStamper.INSTANCE)
+                                    // closeOnExpectationFailed: with auto-read off, a refused
+                                    // 100-continue would otherwise leave the connection waiting.
+                                    .addLast("aggregate", new HttpObjectAggregator(limits.maxBodyBytes(), true))
+                                    .addLast("flow", new FlowControlHandler())
+                                    .addLast("route", new RequestRouter(runtime));
+                        }
+                    });
+
+            // Register first: a name clash should fail before anything listens.
+            if (registry != null) {
+                metrics.register(registry);
+            }
+            ChannelFuture bind = bootstrap.bind(config.listen()).awaitUninterruptibly();
+            if (!bind.isSuccess()) {
+                if (registry != null) {
+                    metrics.unregister(registry);
+                }
+                throw bindFailure(config.listen(), bind.cause());
+            }
+            Router router = new Router(transport, group, bind.channel(), clients, runtime, metrics, logs, limits,
+                    registry);
+            LOG.log(System.Logger.Level.INFO, "router {0} listening on {1} with the {2} transport ({3})",
+                    config.routerName(), router.boundAddress, transport.label(),
+                    transport == Transport.IO_URING ? "io_uring available"
+                            : Transport.IO_URING.isAvailable() ? "io_uring available but not selected"
+                            : "io_uring unavailable: " + Transport.IO_URING.unavailabilityCause());
+            return router;
+        } catch (RuntimeException | Error e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+            throw e;
+        }
+    }
+
+    private static UncheckedIOException bindFailure(InetSocketAddress listen, Throwable cause) {
+        String where = describe(listen);
+        BindException e = new BindException("router cannot listen on " + where + ": " + cause.getMessage());
+        e.initCause(cause);
+        return new UncheckedIOException(e.getMessage(), e);
+    }
+
+    /** {@code 127.0.0.1:8080}, or {@code localhost/127.0.0.1:8080} when a name was given. */
+    private static String describe(InetSocketAddress address) {
+        if (address.getAddress() == null) {
+            return address.getHostString() + ":" + address.getPort();
+        }
+        String ip = address.getAddress().getHostAddress();
+        String host = address.getHostString();
+        String literal = ip.contains(":") ? "[" + ip + "]" : ip;
+        return (host.equals(ip) ? "" : host + "/") + literal + ":" + address.getPort();
+    }
+
+    /** The bound port (useful when the config asked for port 0). */
+    public int port() {
+        return boundAddress.getPort();
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return boundAddress;
+    }
+
+    /** {@code "io_uring"} or {@code "epoll"}. */
+    public String transportName() {
+        return transport.label();
+    }
+
+    /** Atomically replaces the route table; requests already routed keep their choice. */
+    public void publish(RouteTable table) {
+        runtime.publish(table);
+    }
+
+    /** The route table currently in force. */
+    public RouteTable routes() {
+        return runtime.routes();
+    }
+
+    /**
+     * Adds a sink for router log lines, one per request. Sinks are called on event loops: they must
+     * not block (hand lines to a queue if the destination can be slow).
+     */
+    public void onLog(Consumer<String> sink) {
+        logs.add(Objects.requireNonNull(sink, "sink"));
+    }
+
+    /** Latency of proxied requests since start (microseconds). */
+    public LatencySnapshot latency() {
+        return metrics.snapshot();
+    }
+
+    /**
+     * Graceful stop: stop accepting, let in-flight requests finish (up to the drain timeout) while
+     * idle keep-alive connections close, then shut the event loops down. Idempotent. Must not be
+     * called from one of the router's own event loops.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        runtime.startDraining();
+        serverChannel.close().awaitUninterruptibly();
+        for (Channel client : clients) {
+            client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(RequestRouter.Drain.INSTANCE));
+        }
+        if (!clients.newCloseFuture().awaitUninterruptibly(limits.drainTimeout().toMillis())) {
+            LOG.log(System.Logger.Level.WARNING, "router drain timed out; closing remaining connections");
+            clients.close().awaitUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        if (registry != null) {
+            metrics.unregister(registry); // lets a new router register into the same registry
+        }
+        LOG.log(System.Logger.Level.INFO, "router on {0} closed", boundAddress);
+    }
+}

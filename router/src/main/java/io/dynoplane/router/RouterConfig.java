@@ -1,0 +1,27 @@
+package io.dynoplane.router;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How a {@link Router} listens.
+ *
+ * @param listen     address to bind; port 0 picks an ephemeral port (see {@link Router#port()})
+ * @param routerName goes into {@code Via: 1.1 <routerName>}, so it must be a plain token
+ * @param ioThreads  event loops; 0 lets Netty choose (twice the cores)
+ */
+public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads) {
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]+");
+
+    public RouterConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(routerName, "routerName");
+        if (!TOKEN.matcher(routerName).matches()) {
+            throw new IllegalArgumentException("routerName must match " + TOKEN + ": '" + routerName + "'");
+        }
+        if (ioThreads < 0) {
+            throw new IllegalArgumentException("ioThreads must be >= 0 (0 = Netty default): " + ioThreads);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.dynoplane.router;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.nio.charset.StandardCharsets;
+
+/** Responses the router makes itself, with Heroku's error codes where Heroku has one. */
+enum RouterError {
+    NO_SUCH_APP(404, null, "No such app", "No such app",
+            "There is no app configured at that hostname."),
+    BAD_REQUEST(400, null, "Bad request", "Bad request",
+            "The router could not parse this request."),
+    H12(503, "H12", "Request timeout", null, null),
+    H13(503, "H13", "Connection closed without response", null, null),
+    H14(503, "H14", "No web dynos running", null, null),
+    H18(503, "H18", "Server Request Interrupted", null, null),
+    H19(503, "H19", "Backend connection timeout", null, null),
+    H21(503, "H21", "Backend connection refused", null, null),
+    /** The client left first; logged and counted, never written. */
+    H27(499, "H27", "Client Request Interrupted", null, null);
+
+    private final HttpResponseStatus status;
+    private final String code;
+    private final String description;
+    private final byte[] page;
+
+    RouterError(int status, String code, String description, String title, String text) {
+        this.status = HttpResponseStatus.valueOf(status);
+        this.code = code;
+        this.description = description;
+        // Coded errors get Heroku's generic page; the code is shown so a person can look it up.
+        String heading = title != null ? title : "Application error";
+        String body = text != null ? text : description + " (" + code + ")";
+        this.page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + heading + "</title></head>"
+                + "<body><h1>" + heading + "</h1><p>" + body + "</p></body></html>\n")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    HttpResponseStatus status() {
+        return status;
+    }
+
+    /** Heroku's code (H14…), or null for plain HTTP errors such as 404. */
+    String code() {
+        return code;
+    }
+
+    String description() {
+        return description;
+    }
+
+    /** A fresh response; the caller owns it (and its pooled buffer). */
+    FullHttpResponse newResponse(ByteBufAllocator alloc) {
+        ByteBuf content = alloc.buffer(page.length).writeBytes(page);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-cache, no-store")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, page.length);
+        return response;
+    }
+}

@@ -1,0 +1,105 @@
+package io.dynoplane.router;
+
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+/** The native transports the router runs on: io_uring, with epoll only where io_uring is missing. */
+enum Transport {
+    IO_URING("io_uring") {
+        @Override
+        boolean isAvailable() {
+            return IoUring.isAvailable();
+        }
+
+        @Override
+        Throwable unavailabilityCause() {
+            return IoUring.unavailabilityCause();
+        }
+
+        @Override
+        IoHandlerFactory newIoHandlerFactory() {
+            return IoUringIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends ServerChannel> serverChannelType() {
+            return IoUringServerSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends Channel> socketChannelType() {
+            return IoUringSocketChannel.class;
+        }
+    },
+    EPOLL("epoll") {
+        @Override
+        boolean isAvailable() {
+            return Epoll.isAvailable();
+        }
+
+        @Override
+        Throwable unavailabilityCause() {
+            return Epoll.unavailabilityCause();
+        }
+
+        @Override
+        IoHandlerFactory newIoHandlerFactory() {
+            return EpollIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends ServerChannel> serverChannelType() {
+            return EpollServerSocketChannel.class;
+        }
+
+        @Override
+        Class<? extends Channel> socketChannelType() {
+            return EpollSocketChannel.class;
+        }
+    };
+
+    private static final System.Logger LOG = System.getLogger(Router.class.getName());
+
+    private final String label;
+
+    Transport(String label) {
+        this.label = label;
+    }
+
+    String label() {
+        return label;
+    }
+
+    abstract boolean isAvailable();
+
+    abstract Throwable unavailabilityCause();
+
+    abstract IoHandlerFactory newIoHandlerFactory();
+
+    abstract Class<? extends ServerChannel> serverChannelType();
+
+    abstract Class<? extends Channel> socketChannelType();
+
+    /** io_uring if the kernel and native library allow it, else epoll (with the reason logged). */
+    static Transport select() {
+        if (IO_URING.isAvailable()) {
+            return IO_URING;
+        }
+        Throwable why = IO_URING.unavailabilityCause();
+        if (EPOLL.isAvailable()) {
+            LOG.log(System.Logger.Level.WARNING, "io_uring unavailable, falling back to epoll: " + why, why);
+            return EPOLL;
+        }
+        throw new IllegalStateException("neither io_uring nor epoll is available (io_uring: " + why
+                + "; epoll: " + EPOLL.unavailabilityCause() + ")", why);
+    }
+}
