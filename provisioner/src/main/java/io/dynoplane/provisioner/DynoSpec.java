@@ -6,9 +6,11 @@ import java.util.regex.Pattern;
 
 /**
  * What to run as one dyno: the app's process type and index ({@code web.1}), its command, the
- * release directory it runs in, its config vars, and {@code $PORT} for web dynos (null otherwise).
+ * release directory it runs in, its config vars, {@code $PORT} for web dynos (null otherwise), and
+ * its size (the memory limit).
  */
-public record DynoSpec(String app, String type, int index, String command, Path releaseDir, Map<String, String> config, Integer port) {
+public record DynoSpec(String app, String type, int index, String command, Path releaseDir, Map<String, String> config, Integer port,
+                       DynoSize size) {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,29}");
 
     public DynoSpec {
@@ -18,6 +20,12 @@ public record DynoSpec(String app, String type, int index, String command, Path 
         if (command == null || command.isBlank()) throw new IllegalArgumentException("dyno " + type + "." + index + " of " + app + " has no command");
         if (port != null && (port < 1 || port > 65535)) throw new IllegalArgumentException("PORT out of range: " + port);
         config = Map.copyOf(config);
+        if (size == null) size = DynoSize.DEFAULT;
+    }
+
+    /** A dyno of the default size. */
+    public DynoSpec(String app, String type, int index, String command, Path releaseDir, Map<String, String> config, Integer port) {
+        this(app, type, index, command, releaseDir, config, port, DynoSize.DEFAULT);
     }
 
     /** {@code web.1}: the dyno's name within its app, and its {@code $DYNO}. */
