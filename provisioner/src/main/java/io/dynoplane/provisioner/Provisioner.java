@@ -1,6 +1,8 @@
 package io.dynoplane.provisioner;
 
-import io.dynoplane.ffm.Libbpf;
+import io.dynoplane.ffm.NetworkNamespaces;
+import io.dynoplane.ffm.RtNetlink;
+import io.dynoplane.ffm.Syscalls;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -9,26 +11,39 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
- * Wires and unwires dynos: namespace, veth pair, /30, routes, isolation, then the process. A dyno
- * is never reachable before its guard is attached: the process starts last.
+ * Wires and unwires dynos over rtnetlink: namespace, veth pair (peer created straight inside the
+ * namespace), /30, routes, the isolation guard, then the process. A dyno is never reachable before
+ * its guard is attached: the process starts last. Every /30 is journaled before any kernel object
+ * is made for it, so {@link #reconcile()} after a crash finds everything a previous run left.
  */
-public final class Provisioner {
+public final class Provisioner implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Provisioner.class.getName());
+    private static final Pattern HOST_VETH = Pattern.compile("dp[0-9a-f]{8}");
 
     private final Ipam ipam;
+    private final DynoSandbox sandbox;
     private final IsolationPlane isolation;
+    private final RtNetlink rtnl;
     private final AtomicInteger dynoIds = new AtomicInteger();
 
-    public Provisioner(Ipam ipam, IsolationPlane isolation) {
-        this.ipam = ipam;
+    /** Opens the lease journal and a netlink socket in the calling thread's (the host's) namespace. */
+    public Provisioner(ProvisionerConfig config, IsolationPlane isolation) {
+        this.ipam = new Ipam(config.pool(), config.leaseJournal());
+        this.sandbox = config.sandbox();
         this.isolation = isolation;
+        this.rtnl = RtNetlink.open();
     }
 
     public IsolationPlane isolation() { return isolation; }
+
+    /** Current leases: subnet to the namespace it was leased for. */
+    public Map<Subnet, String> leases() { return ipam.leases(); }
 
     /**
      * Wires a dyno and starts its process. On failure, undoes what it did and throws naming the
@@ -37,33 +52,46 @@ public final class Provisioner {
     public Dyno provision(DynoSpec spec, Consumer<String> logLine) {
         NetworkNamespace netns = new NetworkNamespace(spec.netnsName());
         if (netns.exists()) throw new ProvisioningException("network namespace " + netns.name() + " already exists: is another plane running this app?");
-        Subnet subnet = ipam.allocate();
+        Subnet subnet = ipam.allocate(netns.name());
         String veth = Dyno.hostVethName(subnet);
         List<Runnable> undo = new ArrayList<>();
         undo.add(() -> ipam.release(subnet));
         try {
-            IpCommand.run("netns", "add", netns.name());
-            undo.add(() -> IpCommand.runQuietly("netns", "delete", netns.name()));
-            IpCommand.run("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns.name());
-            undo.add(() -> IpCommand.runQuietly("link", "delete", veth));
-            IpCommand.run("addr", "add", subnet.hostCidr(), "dev", veth);
+            NetworkNamespaces.create(netns.name());
+            undo.add(() -> NetworkNamespaces.delete(netns.name()));
+            int netnsFd = Syscalls.open(netns.pin().toString(), Syscalls.O_RDONLY | Syscalls.O_CLOEXEC);
+            try {
+                rtnl.createVethPair(veth, "eth0", netnsFd);
+            } finally {
+                Syscalls.close(netnsFd);
+            }
+            undo.add(() -> rtnl.deleteLink(veth));
+            int ifindex = rtnl.linkIndex(veth);
+            rtnl.addAddress(ifindex, subnet.hostInet(), 30);
             // Dyno traffic is routed by the host (to NAT egress, later); the guard decides what may pass.
             enableForwarding(veth);
-            IpCommand.run("link", "set", veth, "up");
-            IpCommand.run("-n", netns.name(), "addr", "add", subnet.dynoCidr(), "dev", "eth0");
-            IpCommand.run("-n", netns.name(), "link", "set", "eth0", "up");
-            IpCommand.run("-n", netns.name(), "link", "set", "lo", "up");
-            IpCommand.run("-n", netns.name(), "route", "add", "default", "via", Subnet.dotted(subnet.hostAddress()));
-
-            int ifindex = Libbpf.ifindex(veth);
+            try (RtNetlink inside = RtNetlink.openIn(netns.name())) {
+                int eth0 = inside.linkIndex("eth0");
+                inside.addAddress(eth0, subnet.dynoInet(), 30);
+                inside.setLinkUp(inside.linkIndex("lo"));
+                inside.setLinkUp(eth0);
+                rtnl.setLinkUp(ifindex); // the route below needs the link up at both ends
+                inside.addDefaultRoute(subnet.hostInet());
+            }
             isolation.guard(ifindex);
             isolation.admit(subnet, dynoIds.incrementAndGet());
             undo.add(() -> isolation.forget(subnet));
 
-            DynoProcess process = DynoProcess.start(spec, netns, logLine);
+            DynoProcess process = DynoProcess.start(spec, netns, sandbox, spec.size(), logLine);
             return new Dyno(spec, subnet, netns, veth, ifindex, process);
         } catch (RuntimeException e) {
-            for (int i = undo.size() - 1; i >= 0; i--) undo.get(i).run();
+            for (int i = undo.size() - 1; i >= 0; i--) {
+                try {
+                    undo.get(i).run();
+                } catch (RuntimeException undoFailed) {
+                    e.addSuppressed(undoFailed);
+                }
+            }
             throw new ProvisioningException("provisioning " + spec.app() + "/" + spec.name() + " failed: " + e.getMessage(), e);
         }
     }
@@ -73,16 +101,62 @@ public final class Provisioner {
         dyno.process().stop(grace);
         isolation.forget(dyno.subnet());
         isolation.forgetCounters(dyno.hostIfindex());
-        // Deleting the host side takes the peer, the clsact qdisc and its filter with it.
-        String linkError = IpCommand.runQuietly("link", "delete", dyno.hostVeth());
-        String netnsError = IpCommand.runQuietly("netns", "delete", dyno.netns().name());
-        ipam.release(dyno.subnet());
-        if (linkError != null && linkExists(dyno.hostVeth())) LOG.log(Level.WARNING, linkError);
-        if (netnsError != null && dyno.netns().exists()) LOG.log(Level.WARNING, netnsError);
+        unwire(dyno.netns(), dyno.subnet());
     }
 
-    private static boolean linkExists(String name) {
-        return Files.exists(Path.of("/sys/class/net", name));
+    /**
+     * Removes what a previous run left: every leased dyno's processes, veth and namespace, and any
+     * dyno veth of this pool that has no lease. Returns the namespaces it removed.
+     * (Adopting live dynos needs the desired state the dyno manager will keep; until then a restart
+     * starts clean.)
+     */
+    public List<String> reconcile() {
+        List<String> removed = new ArrayList<>();
+        for (Map.Entry<Subnet, String> lease : ipam.leases().entrySet()) {
+            NetworkNamespace netns = new NetworkNamespace(lease.getValue());
+            for (ProcessHandle p : netns.processes()) {
+                p.destroyForcibly();
+                p.onExit().join();
+            }
+            DynoProcess.removeLeftovers(netns, sandbox);
+            isolation.forget(lease.getKey());
+            unwire(netns, lease.getKey());
+            removed.add(netns.name());
+        }
+        for (RtNetlink.Link link : rtnl.links()) {
+            if (!HOST_VETH.matcher(link.name()).matches()) continue;
+            Subnet subnet = new Subnet((int) Long.parseLong(link.name().substring(2), 16));
+            if (ipam.contains(subnet) && !ipam.leases().containsKey(subnet)) {
+                rtnl.deleteLink(link.name());
+                removed.add(link.name());
+            }
+        }
+        if (!removed.isEmpty()) LOG.log(Level.INFO, "reconcile removed what a previous run left: {0}", removed);
+        return removed;
+    }
+
+    /**
+     * Deletes the host veth (taking its peer, qdisc and filter with it) before the namespace:
+     * deleting only the namespace would leave the veth to the kernel's asynchronous netns cleanup.
+     */
+    private void unwire(NetworkNamespace netns, Subnet subnet) {
+        try {
+            rtnl.deleteLink(Dyno.hostVethName(subnet));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "deleting veth " + Dyno.hostVethName(subnet) + ": " + e.getMessage());
+        }
+        try {
+            NetworkNamespaces.delete(netns.name());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "deleting netns " + netns.name() + ": " + e.getMessage());
+        }
+        ipam.release(subnet);
+    }
+
+    @Override
+    public void close() {
+        rtnl.close();
+        ipam.close();
     }
 
     private static void enableForwarding(String veth) {

@@ -16,6 +16,7 @@ public record Subnet(int network) {
     public String dynoCidr() { return dotted(dynoAddress()) + "/30"; }
 
     public InetAddress dynoInet() { return inet(dynoAddress()); }
+    public InetAddress hostInet() { return inet(hostAddress()); }
 
     @Override public String toString() { return dotted(network) + "/30"; }
 

@@ -1,7 +1,11 @@
 package io.dynoplane.provisioner;
 
+import io.dynoplane.ffm.RtNetlink;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -38,16 +42,40 @@ class IpamTest {
         String link = "dpt" + java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextInt()).substring(0, 6);
         int third = java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 255);
         String network = "198.18." + third + ".0";
-        try {
-            IpCommand.run("link", "add", link, "type", "veth", "peer", "name", link + "p");
-            IpCommand.run("addr", "add", "198.18." + third + ".1/30", "dev", link);
-            IpCommand.run("link", "set", link, "up");
-            Ipam ipam = new Ipam(network + "/29");
-            assertThat(ipam.allocate().toString()).isEqualTo("198.18." + third + ".4/30");
-            assertThatThrownBy(ipam::allocate).hasMessageContaining("exhausted");
-        } finally {
-            IpCommand.runQuietly("link", "delete", link);
+        try (RtNetlink rtnl = RtNetlink.open()) {
+            try {
+                rtnl.createVethPair(link, link + "p");
+                int ifindex = rtnl.linkIndex(link);
+                rtnl.addAddress(ifindex, java.net.InetAddress.getByName("198.18." + third + ".1"), 30);
+                rtnl.setLinkUp(ifindex);
+                Ipam ipam = new Ipam(network + "/29");
+                assertThat(ipam.allocate().toString()).isEqualTo("198.18." + third + ".4/30");
+                assertThatThrownBy(ipam::allocate).hasMessageContaining("exhausted");
+            } finally {
+                rtnl.deleteLink(link);
+            }
         }
+    }
+
+    @Test
+    void aRestartedPoolHandsOutNoLeasedSubnetTwice(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path journal = dir.resolve("leases");
+        Subnet a, b;
+        try (Ipam ipam = new Ipam("198.18.0.0/28", journal)) {
+            a = ipam.allocate("dp-app-web-1");
+            b = ipam.allocate("dp-app-web-2");
+            ipam.release(a);
+        }
+        // A crash mid-write leaves a torn last line: its lease never reached the kernel.
+        Files.writeString(journal, "+ 198.18", StandardOpenOption.APPEND);
+        try (Ipam restarted = new Ipam("198.18.0.0/28", journal)) {
+            assertThat(restarted.leases()).containsExactly(java.util.Map.entry(b, "dp-app-web-2"));
+            Set<Subnet> next = new HashSet<>();
+            for (int i = 0; i < 3; i++) next.add(restarted.allocate("x" + i));
+            assertThat(next).hasSize(3).doesNotContain(b);
+            assertThatThrownBy(() -> restarted.allocate("y")).hasMessageContaining("exhausted");
+        }
+        assertThat(Files.readAllLines(journal)).noneMatch(l -> l.startsWith("- ")).hasSize(1 + 3);
     }
 
     @Test
