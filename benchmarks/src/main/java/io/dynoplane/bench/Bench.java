@@ -1,0 +1,23 @@
+package io.dynoplane.bench;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+/** {@code ./dynoplane bench NAME [options]}: runs one benchmark; its last line of output is JSON. */
+public final class Bench {
+    private Bench() {}
+
+    public static void main(String[] args) throws Exception {
+        Deque<String> rest = new ArrayDeque<>(List.of(args));
+        String name = rest.isEmpty() ? "" : rest.pop();
+        switch (name) {
+            case "smoke" -> SmokeBench.run(SmokeBench.Options.parse(rest));
+            case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
+            default -> {
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, route-table");
+                System.exit(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.dynoplane.plane;
+
+import io.dynoplane.provisioner.Dyno;
+import io.dynoplane.provisioner.DynoSpec;
+import io.dynoplane.provisioner.IsolationPlane;
+import io.dynoplane.provisioner.Provisioner;
+import io.dynoplane.provisioner.ProvisionerConfig;
+import io.dynoplane.router.AppRoute;
+import io.dynoplane.router.Backend;
+import io.dynoplane.router.RouteTable;
+import io.dynoplane.router.Router;
+import io.dynoplane.router.RouterConfig;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The plane in one process: isolation program loaded, router listening, dynos wired and watched.
+ * Thin for now: it runs what it is told to deploy and tears it down on close; restarts, scale and
+ * releases come with the dyno manager.
+ */
+public final class Plane implements AutoCloseable {
+    /** Where the router listens, the domain apps hang under ({@code hello.<domain>}), and the lifecycle timings. */
+    public record Config(InetSocketAddress routerListen, String domain, ProvisionerConfig provisioner, int webPort,
+                         Duration bootTimeout, Duration stopGrace, Consumer<LogLine> logs) {
+        public static Config defaults(int routerPort, Consumer<LogLine> logs) {
+            return new Config(new InetSocketAddress("127.0.0.1", routerPort), "localhost", ProvisionerConfig.defaults(), 5000,
+                    Duration.ofSeconds(60), Duration.ofSeconds(30), logs);
+        }
+
+        public Config withProvisioner(ProvisionerConfig provisioner) {
+            return new Config(routerListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+        }
+
+        public Config withTimeouts(Duration bootTimeout, Duration stopGrace) {
+            return new Config(routerListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+        }
+    }
+
+    private final Config config;
+    private final IsolationPlane isolation;
+    private final Provisioner provisioner;
+    private final Router router;
+    private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
+
+    private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router) {
+        this.config = config;
+        this.isolation = isolation;
+        this.provisioner = provisioner;
+        this.router = router;
+        router.onLog(line -> config.logs().accept(LogLine.heroku("router", line)));
+    }
+
+    /**
+     * Loads the isolation program, removes what a previous run of this state folder left, and
+     * starts the router; fails, leaving nothing behind, if any of it cannot.
+     */
+    public static Plane start(Config config) {
+        IsolationPlane isolation = IsolationPlane.load();
+        Provisioner provisioner = null;
+        try {
+            provisioner = new Provisioner(config.provisioner(), isolation);
+            for (String removed : provisioner.reconcile()) {
+                config.logs().accept(LogLine.heroku("plane", "Removed " + removed + ", left by a previous run"));
+            }
+            Router router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0));
+            return new Plane(config, isolation, provisioner, router);
+        } catch (RuntimeException e) {
+            if (provisioner != null) provisioner.close();
+            isolation.close();
+            throw e;
+        }
+    }
+
+    public Router router() { return router; }
+
+    public IsolationPlane isolation() { return isolation; }
+
+    public String hostOf(String app) { return app + "." + config.domain(); }
+
+    /**
+     * Starts {@code webDynos} web dynos of the app in {@code releaseDir} and waits until each has
+     * bound {@code $PORT} (Heroku's boot check) or the boot timeout passes.
+     */
+    public List<Dyno> deploy(String app, Path releaseDir, int webDynos) {
+        Procfile procfile = Procfile.read(releaseDir);
+        String command = procfile.command("web");
+        List<RunningDyno> started = new ArrayList<>();
+        for (int i = 1; i <= webDynos; i++) {
+            DynoSpec spec = new DynoSpec(app, "web", i, command, releaseDir.toAbsolutePath(), Map.of(), config.webPort());
+            config.logs().accept(LogLine.heroku(spec.name(), "Starting process with command `" + command + "`"));
+            Dyno dyno = provisioner.provision(spec, line -> config.logs().accept(LogLine.app(spec.name(), line)));
+            RunningDyno running = new RunningDyno(dyno);
+            dynos.add(running);
+            started.add(running);
+            watch(running);
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(started.stream().map(d -> d.up).toArray(CompletableFuture[]::new));
+        try {
+            all.get(config.bootTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("deploying " + app + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException | InterruptedException e) {
+            throw new IllegalStateException("deploying " + app + ": dynos did not boot in " + config.bootTimeout(), e);
+        }
+        return started.stream().map(d -> d.dyno).toList();
+    }
+
+    /** Boot check, then exit watch: the two events that move a dyno's state. */
+    private void watch(RunningDyno running) {
+        Dyno dyno = running.dyno;
+        String name = dyno.spec().name();
+        dyno.process().onExit().thenAccept(p -> {
+            if (running.stopping) return;
+            config.logs().accept(LogLine.heroku(name, "Process exited with status " + p.exitValue()));
+            DynoState was = running.moveTo(DynoState.CRASHED);
+            config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to crashed"));
+            running.up.completeExceptionally(new IllegalStateException(name + " exited with status " + p.exitValue() + " before binding $PORT"));
+            publishRoutes();
+        });
+        Thread.ofVirtual().name("boot-" + dyno.spec().app() + "-" + name).start(() -> {
+            long deadline = System.nanoTime() + config.bootTimeout().toNanos();
+            // Polling the namespace's socket table is how the boot check is observed: the kernel has no event for "bound".
+            while (!dyno.process().listensOn(dyno.spec().port())) {
+                if (!dyno.process().isAlive() || running.stopping) return;
+                if (System.nanoTime() > deadline) {
+                    config.logs().accept(LogLine.heroku(name, "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within "
+                            + config.bootTimeout().toSeconds() + " seconds of launch"));
+                    dyno.process().stop(Duration.ZERO);
+                    return;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            DynoState was = running.moveTo(DynoState.UP);
+            config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to up"));
+            publishRoutes();
+            running.up.complete(null);
+        });
+    }
+
+    /** Rebuilds the router's snapshot from the up web dynos; the only writer of the route table. */
+    private synchronized void publishRoutes() {
+        Map<String, List<Backend>> byApp = new LinkedHashMap<>();
+        for (RunningDyno d : dynos) {
+            DynoSpec spec = d.dyno.spec();
+            if (!spec.isWeb()) continue;
+            List<Backend> backends = byApp.computeIfAbsent(spec.app(), a -> new ArrayList<>());
+            if (d.state() == DynoState.UP && !d.stopping) {
+                backends.add(new Backend(spec.name(), new InetSocketAddress(d.dyno.subnet().dynoInet(), spec.port())));
+            }
+        }
+        RouteTable table = RouteTable.empty();
+        for (Map.Entry<String, List<Backend>> app : byApp.entrySet()) {
+            table = table.with(hostOf(app.getKey()), new AppRoute(app.getKey(), List.copyOf(app.getValue())));
+        }
+        router.publish(table);
+    }
+
+    public List<DynoStatus> dynos() {
+        return dynos.stream().map(d -> {
+            Dyno dyno = d.dyno;
+            DynoSpec spec = dyno.spec();
+            return new DynoStatus(spec.name(), spec.app(), spec.type(), d.state().label(), dyno.address(), dyno.netns().name(),
+                    dyno.process().pid(), spec.port(), dyno.hostVeth());
+        }).toList();
+    }
+
+    /** Stops and unwires every dyno, then the router; the isolation program goes with the last veth. */
+    @Override
+    public void close() {
+        for (RunningDyno d : dynos) d.stopping = true;
+        publishRoutes();
+        RuntimeException failure = null;
+        for (RunningDyno d : dynos) {
+            try {
+                String name = d.dyno.spec().name();
+                config.logs().accept(LogLine.heroku(name, "Stopping all processes with SIGTERM"));
+                provisioner.teardown(d.dyno, config.stopGrace());
+                DynoState was = d.moveTo(DynoState.DOWN);
+                config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to down"));
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e; else failure.addSuppressed(e);
+            }
+        }
+        dynos.clear();
+        router.close();
+        provisioner.close();
+        isolation.close();
+        if (failure != null) throw failure;
+    }
+}
