@@ -14,6 +14,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * A map of a {@link BpfObject} ({@code struct bpf_map}), read and written from user space through its fd; usable
  * while the object is open. Keys and values are raw bytes in the kernel's layout (host byte order for integers),
  * and must be exactly {@link #keySize()} and {@link #valueSize()} long: the kernel copies that many bytes.
+ *
+ * <p>Or a map known only by an fd ({@link #fromFd(int)}), typically one pinned by an earlier process and opened with
+ * {@link BpfSyscall#objGet(String)}: the same reads and writes, with sizes and type from the kernel; usable while
+ * that fd is open.
  */
 public final class BpfMap {
     /** Update flags, {@code <linux/bpf.h>}: create or replace, create only, replace only. */
@@ -27,7 +31,8 @@ public final class BpfMap {
     private static final int BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
     private static final int BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
 
-    private final MemorySegment map; // struct bpf_map *, bound to the object's arena
+    private final MemorySegment map; // struct bpf_map *, bound to the object's arena; NULL for a map from an fd
+    private final int borrowedFd;    // the fd a map from an fd uses (the caller's); -1 for an object's map
     private final String name;
     private final String target;
     private final int keySize;
@@ -36,11 +41,35 @@ public final class BpfMap {
 
     BpfMap(MemorySegment map, String objectName) {
         this.map = map;
+        this.borrowedFd = -1;
         this.name = Libc.string(Libbpf.bpf_map__name(map));
         this.target = "map " + name + " of object " + objectName;
         this.keySize = Libbpf.bpf_map__key_size(map);
         this.valueSize = Libbpf.bpf_map__value_size(map);
-        this.perCpu = switch (Libbpf.bpf_map__type(map)) {
+        this.perCpu = isPerCpu(Libbpf.bpf_map__type(map));
+    }
+
+    private BpfMap(int fd, BpfMapInfo info) {
+        this.map = MemorySegment.NULL;
+        this.borrowedFd = fd;
+        this.name = info.name();
+        this.target = "map " + name + " (id " + info.id() + ", fd " + fd + ")";
+        this.keySize = info.keySize();
+        this.valueSize = info.valueSize();
+        this.perCpu = isPerCpu(info.type());
+    }
+
+    /**
+     * The map behind an fd, e.g. one from {@link BpfSyscall#objGet(String)} of a pinned map, with its name, type and
+     * sizes asked of the kernel (BPF_OBJ_GET_INFO_BY_FD). The fd stays the caller's: keep it open while using the
+     * map, close it afterwards. {@link #reuseFd} is for an object's maps only.
+     */
+    public static BpfMap fromFd(int fd) {
+        return new BpfMap(fd, BpfSyscall.mapInfo(fd));
+    }
+
+    private static boolean isPerCpu(int type) {
+        return switch (type) {
             case BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH,
                  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE -> true;
             default -> false;
@@ -56,12 +85,62 @@ public final class BpfMap {
     /** Whether each entry holds one value per possible CPU (read them with {@link #lookupPerCpu}). */
     public boolean perCpu() { return perCpu; }
 
-    /** The map's file descriptor (bpf_map__fd); IllegalStateException before the object is loaded or after it is closed. */
+    /**
+     * The map's file descriptor (bpf_map__fd; for a map from an fd, that fd); IllegalStateException before the object
+     * is loaded or after it is closed. The object (or the caller of {@link #fromFd}) owns it: do not close it.
+     */
     public int fd() {
+        if (isFromFd()) return borrowedFd;
         int fd = Libbpf.bpf_map__fd(map);
         // Before load libbpf returns the map's fd field, -1: not an errno, so no LibbpfException.
         if (fd < 0) throw new IllegalStateException(target + " has no fd: load the object first");
         return fd;
+    }
+
+    /**
+     * Pins the map at {@code path} on bpffs, so it outlives the object and this process (bpf_map__pin, which also
+     * creates a missing parent directory; for a map from an fd, {@link BpfSyscall#objPin}, which does not). Closing
+     * the object does not unpin.
+     *
+     * @throws LibbpfException EEXIST if the path is taken; EINVAL if it is not on bpffs or the map already has
+     *                         another pin path
+     */
+    public void pin(String path) {
+        if (isFromFd()) {
+            BpfSyscall.objPin(borrowedFd, path);
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            LibbpfLog.begin();
+            Libbpf.check(Libbpf.bpf_map__pin(map, call.allocateFrom(path)), "bpf_map__pin", target + " at " + path);
+        }
+    }
+
+    /** Removes the pin at {@code path} (bpf_map__unpin; for a map from an fd, {@link BpfSyscall#objUnpin}); ENOENT if none. */
+    public void unpin(String path) {
+        if (isFromFd()) {
+            if (!BpfSyscall.objUnpin(path)) throw new LibbpfException("unlink", target + " at " + path, ENOENT, "");
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            LibbpfLog.begin();
+            Libbpf.check(Libbpf.bpf_map__unpin(map, call.allocateFrom(path)), "bpf_map__unpin", target + " at " + path);
+        }
+    }
+
+    /**
+     * Before {@link BpfObject#load()}: makes the object use the existing map behind {@code fd} (typically a pinned one,
+     * from {@link BpfSyscall#objGet}) instead of creating this one, so reloaded programs keep the old map's contents
+     * (bpf_map__reuse_fd). libbpf takes a duplicate: {@code fd} stays the caller's to close.
+     *
+     * <p>libbpf 1.1 checks nothing here: it adopts the kernel map's type, sizes and name (at most 15 bytes, so look
+     * the map up again by that name) whatever the object declared, and a mismatch shows only at load, as a verifier
+     * rejection. Called after load it would swap the fd under programs already bound to the old map: don't.
+     */
+    public void reuseFd(int fd) {
+        if (isFromFd()) throw new IllegalStateException(target + " is not an object's map: nothing to reuse the fd in");
+        LibbpfLog.begin();
+        Libbpf.check(Libbpf.bpf_map__reuse_fd(map, fd), "bpf_map__reuse_fd", target + ", fd " + fd);
     }
 
     /**
@@ -157,6 +236,10 @@ public final class BpfMap {
         MemorySegment values = arena.allocate((long) stride * cpus);
         for (int cpu = 0; cpu < cpus; cpu++) MemorySegment.copy(value, 0, values, JAVA_BYTE, (long) cpu * stride, valueSize);
         return values;
+    }
+
+    private boolean isFromFd() {
+        return borrowedFd >= 0;
     }
 
     private int perCpuStride() {

@@ -81,6 +81,16 @@ public final class Libbpf {
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle BPF_MAP__VALUE_SIZE = downcall("bpf_map__value_size",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle BPF_MAP__PIN = downcall("bpf_map__pin",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle BPF_MAP__UNPIN = downcall("bpf_map__unpin",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle BPF_MAP__REUSE_FD = downcall("bpf_map__reuse_fd",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle BPF_PROGRAM__PIN = downcall("bpf_program__pin",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle BPF_PROGRAM__UNPIN = downcall("bpf_program__unpin",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle BPF_MAP_UPDATE_ELEM = downcall("bpf_map_update_elem",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle BPF_MAP_LOOKUP_ELEM = downcall("bpf_map_lookup_elem",
@@ -383,6 +393,46 @@ public final class Libbpf {
     static int bpf_map__value_size(MemorySegment map) {
         try {
             return (int) BPF_MAP__VALUE_SIZE.invokeExact(map);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_map__pin(MemorySegment map, MemorySegment path) {
+        try {
+            return (int) BPF_MAP__PIN.invokeExact(map, path);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_map__unpin(MemorySegment map, MemorySegment path) {
+        try {
+            return (int) BPF_MAP__UNPIN.invokeExact(map, path);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_map__reuse_fd(MemorySegment map, int fd) {
+        try {
+            return (int) BPF_MAP__REUSE_FD.invokeExact(map, fd);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_program__pin(MemorySegment program, MemorySegment path) {
+        try {
+            return (int) BPF_PROGRAM__PIN.invokeExact(program, path);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_program__unpin(MemorySegment program, MemorySegment path) {
+        try {
+            return (int) BPF_PROGRAM__UNPIN.invokeExact(program, path);
         } catch (Throwable t) {
             throw Libc.propagate(t);
         }
