@@ -13,9 +13,10 @@ public final class Bench {
         String name = rest.isEmpty() ? "" : rest.pop();
         switch (name) {
             case "smoke" -> SmokeBench.run(SmokeBench.Options.parse(rest));
+            case "provision" -> ProvisionBench.run(rest);
             case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
             default -> {
-                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, route-table");
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, route-table");
                 System.exit(1);
             }
         }

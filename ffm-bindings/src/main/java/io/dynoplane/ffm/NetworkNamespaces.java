@@ -51,9 +51,22 @@ public final class NetworkNamespaces {
         create(RUN_DIR, name);
     }
 
+    /**
+     * Creates the namespace like {@link #create(String)} and returns a netlink socket inside it, opened by the very
+     * thread that made it: one thread and one setns fewer than {@code create} then {@link RtNetlink#openIn}.
+     * The caller closes the socket (it keeps the namespace alive while open).
+     */
+    public static RtNetlink createWithNetlink(String name) {
+        return create(RUN_DIR, name, RtNetlink::open);
+    }
+
     // The steps of iproute2's netns_add, in its order; runDir is a parameter only so tests can use a directory that
     // is not yet a mount point (the EINVAL path) inside a private mount namespace.
     static void create(Path runDir, String name) {
+        create(runDir, name, () -> null);
+    }
+
+    private static <T> T create(Path runDir, String name, java.util.function.Supplier<T> insideNew) {
         validate(name);
         String dir = runDir.toString();
         String path = runDir.resolve(name).toString();
@@ -63,11 +76,11 @@ public final class NetworkNamespaces {
         // The file the namespace is bound onto; O_EXCL is what makes an existing name an error.
         Syscalls.close(Syscalls.open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
         try {
-            onDedicatedThread("netns add " + name, () -> {
+            return onDedicatedThread("netns add " + name, () -> {
                 Syscalls.unshare(CLONE_NEWNET);
                 // thread-self, not self: in the JVM, /proc/self/ns/net is the main thread's namespace.
                 Syscalls.mount("/proc/thread-self/ns/net", path, "none", MS_BIND, null);
-                return null;
+                return insideNew.get();
             });
         } catch (RuntimeException | Error e) {
             removePin(path);  // iproute2's out_delete: no half-made namespace file stays behind

@@ -50,6 +50,26 @@ public final class Provisioner implements AutoCloseable {
      * dyno; nothing already running is touched.
      */
     public Dyno provision(DynoSpec spec, Consumer<String> logLine) {
+        DynoNetwork network = wire(spec);
+        try {
+            DynoProcess process = DynoProcess.start(spec, network.netns(), sandbox, spec.size(), logLine);
+            return new Dyno(spec, network.subnet(), network.netns(), network.hostVeth(), network.hostIfindex(), process);
+        } catch (RuntimeException e) {
+            try {
+                unwire(network);
+            } catch (RuntimeException undoFailed) {
+                e.addSuppressed(undoFailed);
+            }
+            throw new ProvisioningException("starting " + spec.app() + "/" + spec.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The network half of {@link #provision}: lease, namespace, veth pair (peer straight into the
+     * namespace as eth0), addresses, routes, links up, guard attached. On failure, undoes what it
+     * did and throws naming the dyno.
+     */
+    public DynoNetwork wire(DynoSpec spec) {
         NetworkNamespace netns = new NetworkNamespace(spec.netnsName());
         if (netns.exists()) throw new ProvisioningException("network namespace " + netns.name() + " already exists: is another plane running this app?");
         Subnet subnet = ipam.allocate(netns.name());
@@ -57,8 +77,9 @@ public final class Provisioner implements AutoCloseable {
         List<Runnable> undo = new ArrayList<>();
         undo.add(() -> ipam.release(subnet));
         try {
-            NetworkNamespaces.create(netns.name());
+            RtNetlink inside = NetworkNamespaces.createWithNetlink(netns.name());
             undo.add(() -> NetworkNamespaces.delete(netns.name()));
+            undo.add(inside::close);
             int netnsFd = Syscalls.open(netns.pin().toString(), Syscalls.O_RDONLY | Syscalls.O_CLOEXEC);
             try {
                 rtnl.createVethPair(veth, "eth0", netnsFd);
@@ -70,20 +91,17 @@ public final class Provisioner implements AutoCloseable {
             rtnl.addAddress(ifindex, subnet.hostInet(), 30);
             // Dyno traffic is routed by the host (to NAT egress, later); the guard decides what may pass.
             enableForwarding(veth);
-            try (RtNetlink inside = RtNetlink.openIn(netns.name())) {
+            try (inside) {
                 int eth0 = inside.linkIndex("eth0");
                 inside.addAddress(eth0, subnet.dynoInet(), 30);
-                inside.setLinkUp(inside.linkIndex("lo"));
+                inside.setLinkUp(1); // lo is always ifindex 1 in a new namespace
                 inside.setLinkUp(eth0);
                 rtnl.setLinkUp(ifindex); // the route below needs the link up at both ends
                 inside.addDefaultRoute(subnet.hostInet());
             }
             isolation.guard(ifindex);
             isolation.admit(subnet, dynoIds.incrementAndGet());
-            undo.add(() -> isolation.forget(subnet));
-
-            DynoProcess process = DynoProcess.start(spec, netns, sandbox, spec.size(), logLine);
-            return new Dyno(spec, subnet, netns, veth, ifindex, process);
+            return new DynoNetwork(netns, subnet, veth, ifindex);
         } catch (RuntimeException e) {
             for (int i = undo.size() - 1; i >= 0; i--) {
                 try {
@@ -96,12 +114,17 @@ public final class Provisioner implements AutoCloseable {
         }
     }
 
+    /** Removes a dyno's wiring (its processes must be gone): guard entries, veth, namespace, lease. */
+    public void unwire(DynoNetwork network) {
+        isolation.forget(network.subnet());
+        isolation.forgetCounters(network.hostIfindex());
+        unwire(network.netns(), network.subnet());
+    }
+
     /** Stops the dyno's processes (SIGTERM, SIGKILL after {@code grace}) and removes everything it was wired with. */
     public void teardown(Dyno dyno, Duration grace) {
         dyno.process().stop(grace);
-        isolation.forget(dyno.subnet());
-        isolation.forgetCounters(dyno.hostIfindex());
-        unwire(dyno.netns(), dyno.subnet());
+        unwire(new DynoNetwork(dyno.netns(), dyno.subnet(), dyno.hostVeth(), dyno.hostIfindex()));
     }
 
     /**

@@ -1,0 +1,5 @@
+package io.dynoplane.provisioner;
+
+/** A dyno's wiring without its process: namespace, /30, host-side veth, guard attached. */
+public record DynoNetwork(NetworkNamespace netns, Subnet subnet, String hostVeth, int hostIfindex) {
+}
