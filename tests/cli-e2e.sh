@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Its own state folder and pool, so its start-up reconcile cannot touch another plane's dynos.
-./dynoplane demo --port 0 --app "$work/$app" --state "$work/state" --pool "172.29.$((RANDOM % 256)).0/24" >"$log" 2>&1 &
+./dynoplane demo --port 0 --admin-port 0 --app "$work/$app" --state "$work/state" --pool "172.29.$((RANDOM % 256)).0/24" >"$log" 2>&1 &
 demo_pid=$!
 # Wait for the demo to say it is ready (or to die): an event, not a sleep.
 timeout 300 grep -q -m1 -e 'Press Ctrl-C' <(tail -n +1 -F "$log" --pid "$demo_pid" 2>/dev/null)

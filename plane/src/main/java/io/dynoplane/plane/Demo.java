@@ -10,9 +10,10 @@ import java.util.Deque;
 
 /** {@code ./dynoplane demo}: the plane on its embedded defaults, serving examples/hello until Ctrl-C. */
 final class Demo {
-    record Options(int port, int web, Path appDir, ProvisionerConfig provisioner) {
+    record Options(int port, int adminPort, int web, Path appDir, ProvisionerConfig provisioner) {
         static Options parse(Deque<String> args) {
             int port = 8080;
+            int adminPort = 9080;
             int web = 2;
             Path app = Path.of("examples/hello");
             ProvisionerConfig provisioner = ProvisionerConfig.defaults();
@@ -22,6 +23,7 @@ final class Demo {
                 String value = args.pop();
                 switch (flag) {
                     case "--port" -> port = parseInt(flag, value, 0, 65535);
+                    case "--admin-port" -> adminPort = parseInt(flag, value, 0, 65535);
                     case "--web" -> web = parseInt(flag, value, 1, 100);
                     case "--app" -> app = Path.of(value);
                     case "--state" -> provisioner = new ProvisionerConfig(provisioner.pool(), Path.of(value));
@@ -30,7 +32,7 @@ final class Demo {
                 }
             }
             if (!Files.isRegularFile(app.resolve("Procfile"))) throw new IllegalArgumentException("demo: " + app + " has no Procfile");
-            return new Options(port, web, app, provisioner);
+            return new Options(port, adminPort, web, app, provisioner);
         }
 
         private static int parseInt(String flag, String value, int min, int max) {
@@ -58,7 +60,7 @@ final class Demo {
         }
         Plane plane;
         try {
-            plane = Plane.start(Plane.Config.defaults(options.port(), line -> System.out.println(line)).withProvisioner(options.provisioner()));
+            plane = Plane.start(Plane.Config.defaults(options.port(), line -> System.out.println(line)).withProvisioner(options.provisioner()).withAdminPort(options.adminPort()));
         } catch (RuntimeException e) {
             control.close();
             throw new IllegalStateException(e.getMessage(), e);
@@ -76,6 +78,7 @@ final class Demo {
 
         int port = plane.router().port();
         System.out.println("Router listening on http://127.0.0.1:" + port + " (transport " + plane.router().transportName() + ")");
+        System.out.println("Metrics on http://127.0.0.1:" + plane.adminPort() + "/metrics");
         try {
             for (Dyno d : plane.deploy(app, options.appDir(), options.web())) {
                 System.out.println("  " + app + "/" + d.spec().name() + " up at " + d.address() + ":" + d.spec().port()

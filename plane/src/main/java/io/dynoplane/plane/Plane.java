@@ -11,7 +11,12 @@ import io.dynoplane.router.RouteTable;
 import io.dynoplane.router.Router;
 import io.dynoplane.router.RouterConfig;
 
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,19 +37,24 @@ import java.util.function.Consumer;
  */
 public final class Plane implements AutoCloseable {
     /** Where the router listens, the domain apps hang under ({@code hello.<domain>}), and the lifecycle timings. */
-    public record Config(InetSocketAddress routerListen, String domain, ProvisionerConfig provisioner, int webPort,
-                         Duration bootTimeout, Duration stopGrace, Consumer<LogLine> logs) {
+    public record Config(InetSocketAddress routerListen, InetSocketAddress adminListen, String domain, ProvisionerConfig provisioner,
+                         int webPort, Duration bootTimeout, Duration stopGrace, Consumer<LogLine> logs) {
+        /** Router on 127.0.0.1:{@code routerPort}, metrics on an ephemeral loopback port. */
         public static Config defaults(int routerPort, Consumer<LogLine> logs) {
-            return new Config(new InetSocketAddress("127.0.0.1", routerPort), "localhost", ProvisionerConfig.defaults(), 5000,
-                    Duration.ofSeconds(60), Duration.ofSeconds(30), logs);
+            return new Config(new InetSocketAddress("127.0.0.1", routerPort), new InetSocketAddress("127.0.0.1", 0), "localhost",
+                    ProvisionerConfig.defaults(), 5000, Duration.ofSeconds(60), Duration.ofSeconds(30), logs);
         }
 
         public Config withProvisioner(ProvisionerConfig provisioner) {
-            return new Config(routerListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+            return new Config(routerListen, adminListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
         }
 
         public Config withTimeouts(Duration bootTimeout, Duration stopGrace) {
-            return new Config(routerListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+            return new Config(routerListen, adminListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+        }
+
+        public Config withAdminPort(int port) {
+            return new Config(routerListen, new InetSocketAddress("127.0.0.1", port), domain, provisioner, webPort, bootTimeout, stopGrace, logs);
         }
     }
 
@@ -52,13 +62,19 @@ public final class Plane implements AutoCloseable {
     private final IsolationPlane isolation;
     private final Provisioner provisioner;
     private final Router router;
+    private final HTTPServer admin;
     private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
 
-    private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router) {
+    private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
         this.config = config;
         this.isolation = isolation;
         this.provisioner = provisioner;
         this.router = router;
+        registry.register(new IsolationMetrics(() -> dynos.stream()
+                .map(d -> new IsolationMetrics.DynoCounts(d.dyno.spec().app(), d.dyno.spec().name(), isolation.counts(d.dyno.hostIfindex())))
+                .toList()));
+        this.admin = HTTPServer.builder().inetAddress(config.adminListen().getAddress()).port(config.adminListen().getPort())
+                .registry(registry).buildAndStart();
         router.onLog(line -> config.logs().accept(LogLine.heroku("router", line)));
     }
 
@@ -69,14 +85,23 @@ public final class Plane implements AutoCloseable {
     public static Plane start(Config config) {
         IsolationPlane isolation = IsolationPlane.load();
         Provisioner provisioner = null;
+        Router router = null;
         try {
             provisioner = new Provisioner(config.provisioner(), isolation);
             for (String removed : provisioner.reconcile()) {
                 config.logs().accept(LogLine.heroku("plane", "Removed " + removed + ", left by a previous run"));
             }
-            Router router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0));
-            return new Plane(config, isolation, provisioner, router);
+            warnIfUnprivilegedBpfAllowed(config);
+            PrometheusRegistry registry = new PrometheusRegistry();
+            router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0), registry);
+            return new Plane(config, isolation, provisioner, router, registry);
+        } catch (IOException e) {
+            router.close();
+            provisioner.close();
+            isolation.close();
+            throw new IllegalStateException("metrics cannot listen on " + config.adminListen() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            if (router != null) router.close();
             if (provisioner != null) provisioner.close();
             isolation.close();
             throw e;
@@ -84,6 +109,21 @@ public final class Plane implements AutoCloseable {
     }
 
     public Router router() { return router; }
+
+    /** The loopback port serving Prometheus metrics at /metrics. */
+    public int adminPort() { return admin.getPort(); }
+
+    /** Dynos must not load BPF: without CAP_BPF that holds only while the kernel refuses unprivileged bpf(). */
+    private static void warnIfUnprivilegedBpfAllowed(Config config) {
+        try {
+            if (Files.readString(Path.of("/proc/sys/kernel/unprivileged_bpf_disabled")).strip().equals("0")) {
+                config.logs().accept(LogLine.heroku("plane", "Warning: kernel.unprivileged_bpf_disabled=0 lets dynos load socket-filter BPF programs; "
+                        + "set it to 2 (sysctl -w kernel.unprivileged_bpf_disabled=2)"));
+            }
+        } catch (IOException e) {
+            // no such knob: a kernel without unprivileged BPF at all
+        }
+    }
 
     public IsolationPlane isolation() { return isolation; }
 
@@ -199,6 +239,7 @@ public final class Plane implements AutoCloseable {
         }
         dynos.clear();
         router.close();
+        admin.close();
         provisioner.close();
         isolation.close();
         if (failure != null) throw failure;

@@ -90,6 +90,11 @@ class PlaneEndToEndTest {
         // The router's own traffic to the dynos passed the same guard.
         assertThat(plane.isolation().count(a.hostIfindex(), Verdict.PASS)).isPositive();
 
+        // Both show on the loopback metrics endpoint: the kernel's counters and the router's.
+        String metrics = new String(new java.net.URL("http://127.0.0.1:" + plane.adminPort() + "/metrics").openStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(metrics).containsPattern("dynoplane_isolation_packets_total\\{app=\"" + app + "\",dyno=\"web.1\",verdict=\"drop_to_dyno\"\\} [1-9]")
+                .containsPattern("dynoplane_router_requests_total\\{app=\"" + app + "\",code=\"\",status=\"200\"\\} 20");
+
         // Teardown leaves nothing: no namespace, no veth (and so no tc filter), no process.
         List<Long> pids = dynos.stream().flatMap(d -> d.netns().processes().stream()).map(ProcessHandle::pid).toList();
         assertThat(pids).hasSizeGreaterThanOrEqualTo(2);
