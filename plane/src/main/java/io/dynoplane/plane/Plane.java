@@ -26,6 +26,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -225,16 +228,25 @@ public final class Plane implements AutoCloseable {
     public void close() {
         for (RunningDyno d : dynos) d.stopping = true;
         publishRoutes();
+        // Every dyno gets its SIGTERM at once, as on Heroku: shutdown takes one grace period, not one per dyno.
         RuntimeException failure = null;
-        for (RunningDyno d : dynos) {
-            try {
+        try (ExecutorService stopping = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> stops = dynos.stream().<Future<?>>map(d -> stopping.submit(() -> {
                 String name = d.dyno.spec().name();
                 config.logs().accept(LogLine.heroku(name, "Stopping all processes with SIGTERM"));
                 provisioner.teardown(d.dyno, config.stopGrace());
                 DynoState was = d.moveTo(DynoState.DOWN);
                 config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to down"));
-            } catch (RuntimeException e) {
-                if (failure == null) failure = e; else failure.addSuppressed(e);
+            })).toList();
+            for (Future<?> stop : stops) {
+                try {
+                    stop.get();
+                } catch (ExecutionException e) {
+                    RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                    if (failure == null) failure = cause; else failure.addSuppressed(cause);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         dynos.clear();

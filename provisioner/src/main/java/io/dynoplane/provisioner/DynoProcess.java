@@ -117,7 +117,8 @@ public final class DynoProcess {
         }
         List<String> command = List.of(
                 "/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.procsFile().toString(),
-                "nsenter", "--net=" + netns.pin(), "--",
+                // A session of its own: a terminal's Ctrl-C reaches the plane, never a dyno directly.
+                "setsid", "nsenter", "--net=" + netns.pin(), "--",
                 "unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--cgroup", "--propagation", "private", "--kill-child=SIGKILL", "--",
                 "/bin/sh", runtimeDir.resolve("init.sh").toString(),
                 runtimeDir.toString(), release.toString(), Integer.toString(sandbox.uid()), Integer.toString(sandbox.gid()),

@@ -95,7 +95,8 @@ forward() {
     if [ -n "$child" ] && [ -z "$sent" ]; then sent=1; kill -"$1" -1 2>/dev/null || :; fi
 }
 trap 'forward TERM' TERM
-trap 'forward INT' INT
+# The command runs as a background job, so it ignores SIGINT (POSIX): pass an INT on as TERM.
+trap 'forward TERM' INT
 environment=$(cat) || exit 70
 exec </dev/null
 ( eval "$environment" && exec /bin/sh -c "$command" ) &
