@@ -66,6 +66,7 @@ public final class Plane implements AutoCloseable {
     private final Provisioner provisioner;
     private final Router router;
     private final HTTPServer admin;
+    private final LogPump logs;
     private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
@@ -73,12 +74,26 @@ public final class Plane implements AutoCloseable {
         this.isolation = isolation;
         this.provisioner = provisioner;
         this.router = router;
+        this.logs = new LogPump(config.logs(), 10_000);
+        registry.register(new io.prometheus.metrics.model.registry.Collector() {
+            @Override
+            public io.prometheus.metrics.model.snapshots.MetricSnapshot collect() {
+                return io.prometheus.metrics.model.snapshots.CounterSnapshot.builder()
+                        .name("dynoplane_log_lines_dropped").help("Router log lines dropped because the log sink fell behind")
+                        .dataPoint(io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot.builder().value(logs.dropped()).build())
+                        .build();
+            }
+
+            @Override
+            public String getPrometheusName() { return "dynoplane_log_lines_dropped"; }
+        });
         registry.register(new IsolationMetrics(() -> dynos.stream()
                 .map(d -> new IsolationMetrics.DynoCounts(d.dyno.spec().app(), d.dyno.spec().name(), isolation.counts(d.dyno.hostIfindex())))
                 .toList()));
         this.admin = HTTPServer.builder().inetAddress(config.adminListen().getAddress()).port(config.adminListen().getPort())
                 .registry(registry).buildAndStart();
-        router.onLog(line -> config.logs().accept(LogLine.heroku("router", line)));
+        // Router lines are written on the event loops: queue them, never write there.
+        router.onLog(line -> logs.accept(LogLine.heroku("router", line)));
     }
 
     /**
@@ -251,6 +266,7 @@ public final class Plane implements AutoCloseable {
         }
         dynos.clear();
         router.close();
+        logs.close();
         admin.close();
         provisioner.close();
         isolation.close();
