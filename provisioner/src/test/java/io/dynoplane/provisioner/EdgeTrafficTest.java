@@ -162,6 +162,19 @@ class EdgeTrafficTest {
     }
 
     @Test
+    void aSpaceListenerServesOnlyTheSpacesTrustedSources() {
+        attachEdge();
+        InetSocketAddress listener = new InetSocketAddress(ROUTER, ROUTER_PORT);
+        edge.removePublicListener(listener);
+        edge.spaceListener(listener, 42);
+        edge.trust(42, "203.0.113.4/32");
+        edge.trust(43, "203.0.113.2/32"); // another space's trust opens nothing here
+        assertThat(connects("203.0.113.2", ROUTER, ROUTER_PORT, 700)).isFalse();
+        assertThat(edge.count(EdgeReason.UNTRUSTED)).isGreaterThanOrEqualTo(1);
+        assertThat(httpGet("203.0.113.4")).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
     void aSynFloodFromOneSourceDoesNotStopAnothersRequests() throws Exception {
         attachEdge();
         edge.synRate(50, 50);
