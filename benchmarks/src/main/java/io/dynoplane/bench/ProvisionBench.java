@@ -30,6 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * wiring done by {@code ip} commands, in one run. The guard attach is the same libbpf call in both.
  */
 final class ProvisionBench {
+    private static final int WARMUP = 50;
     private ProvisionBench() {}
 
     static void run(Deque<String> args) throws Exception {
@@ -51,9 +52,13 @@ final class ProvisionBench {
         String ipPool = "172." + (20 + (block + 1) / 4) + "." + (((block + 1) % 4) * 64) + ".0/18";
         Path state = Files.createTempDirectory("bench-provision-" + run);
         Path release = Files.createTempDirectory("bench-release-" + run);
-        System.out.printf("provision: %d dynos, netlink path (pool %s) then ip path (pool %s)%n", dynos, netlinkPool, ipPool);
+        System.out.printf("provision: %d dynos (after %d warm-up dynos each), netlink path (pool %s) then ip path (pool %s)%n",
+                dynos, WARMUP, netlinkPool, ipPool);
 
         try (IsolationPlane isolation = IsolationPlane.load()) {
+            // Warm-up, not measured: JIT, class loading and first-use costs of both paths.
+            netlinkPath(isolation, new ProvisionerConfig(netlinkPool, state), "wnl" + run, release, WARMUP);
+            ipPath(isolation, ipPool, "wip" + run, release, WARMUP);
             Result netlink = netlinkPath(isolation, new ProvisionerConfig(netlinkPool, state), "bnl" + run, release, dynos);
             Result ip = ipPath(isolation, ipPool, "bip" + run, release, dynos);
             report(dynos, netlink, ip);
