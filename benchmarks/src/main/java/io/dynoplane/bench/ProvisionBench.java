@@ -104,13 +104,14 @@ final class ProvisionBench {
         long wiredAt = start;
         try {
             for (int i = 1; i <= dynos; i++) {
-                String netns = new DynoSpec(app, "worker", i, "true", release, Map.of(), null).netnsName();
+                DynoSpec spec = new DynoSpec(app, "worker", i, "true", release, Map.of(), null);
+                String netns = spec.netnsName();
                 Subnet subnet = ipam.allocate(netns);
                 String veth = Dyno.hostVethName(subnet);
                 long t0 = System.nanoTime();
                 ip("netns", "add", netns);
                 wired.add(new String[] {netns, veth});
-                ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns);
+                ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", macString(subnet.dynoMac()), "netns", netns);
                 ip("addr", "add", subnet.hostCidr(), "dev", veth);
                 Files.writeString(Path.of("/proc/sys/net/ipv4/conf", veth, "forwarding"), "1");
                 ip("-n", netns, "addr", "add", subnet.dynoCidr(), "dev", "eth0");
@@ -119,8 +120,7 @@ final class ProvisionBench {
                 ip("link", "set", veth, "up");
                 ip("-n", netns, "route", "add", "default", "via", Subnet.dotted(subnet.hostAddress()));
                 int ifindex = Libbpf.ifindex(veth);
-                isolation.guard(ifindex);
-                isolation.admit(subnet, i);
+                isolation.guard(IsolationPlane.DynoPolicy.of(spec, subnet, ifindex));
                 h.recordValue((System.nanoTime() - t0) / 1000);
             }
             wiredAt = System.nanoTime();
@@ -151,5 +151,11 @@ final class ProvisionBench {
         System.out.println(String.format(Locale.ROOT,
                 "{\"bench\":\"provision\",\"dynos\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"total_s\":%.3f,\"ip_p50_ms\":%.3f,\"ip_p99_ms\":%.3f,\"ip_total_s\":%.3f,\"speedup_p50\":%.2f}",
                 dynos, p50, p99, netlink.wireSeconds(), ip50, ip99, ip.wireSeconds(), ip50 / p50));
+    }
+
+    private static String macString(byte[] mac) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : mac) sb.append(sb.isEmpty() ? "" : ":").append(String.format("%02x", b & 0xff));
+        return sb.toString();
     }
 }

@@ -164,6 +164,7 @@ final class NetlinkStructs {
     static final int RTEXT_FILTER_SKIP_STATS = 1 << 3;
 
     // <linux/if_link.h>
+    static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
     static final int IFLA_LINKINFO = 18;
     static final int IFLA_NET_NS_FD = 28;

@@ -27,6 +27,7 @@ import static io.dynoplane.ffm.NetlinkStructs.IFINFOMSG;
 import static io.dynoplane.ffm.NetlinkStructs.IFI_CHANGE;
 import static io.dynoplane.ffm.NetlinkStructs.IFI_FLAGS;
 import static io.dynoplane.ffm.NetlinkStructs.IFI_INDEX;
+import static io.dynoplane.ffm.NetlinkStructs.IFLA_ADDRESS;
 import static io.dynoplane.ffm.NetlinkStructs.IFLA_EXT_MASK;
 import static io.dynoplane.ffm.NetlinkStructs.IFLA_IFNAME;
 import static io.dynoplane.ffm.NetlinkStructs.IFLA_INFO_DATA;
@@ -180,10 +181,24 @@ public final class RtNetlink implements AutoCloseable {
      */
     public void createVethPair(String name, String peerName, int peerNetnsFd) {
         if (peerNetnsFd < 0) throw new IllegalArgumentException("peerNetnsFd " + peerNetnsFd);
-        createVeth(name, peerName, peerNetnsFd);
+        createVeth(name, peerName, peerNetnsFd, null);
+    }
+
+    /**
+     * As {@link #createVethPair(String, String, int)}, with the peer's MAC address set in the same request
+     * (IFLA_ADDRESS on the peer): {@code ip link add NAME type veth peer name PEER address MAC netns NS}.
+     */
+    public void createVethPair(String name, String peerName, int peerNetnsFd, byte[] peerMac) {
+        if (peerNetnsFd < 0) throw new IllegalArgumentException("peerNetnsFd " + peerNetnsFd);
+        if (peerMac == null || peerMac.length != 6) throw new IllegalArgumentException("peer MAC must be 6 bytes");
+        createVeth(name, peerName, peerNetnsFd, peerMac.clone());
     }
 
     private void createVeth(String name, String peerName, int peerNetnsFd) {
+        createVeth(name, peerName, peerNetnsFd, null);
+    }
+
+    private void createVeth(String name, String peerName, int peerNetnsFd, byte[] peerMac) {
         checkLinkName(name);
         checkLinkName(peerName);
         String operation = "RTM_NEWLINK veth " + name + " peer " + peerName + (peerNetnsFd >= 0 ? " (netns fd " + peerNetnsFd + ")" : "");
@@ -196,6 +211,7 @@ public final class RtNetlink implements AutoCloseable {
             int peer = request.begin(VETH_INFO_PEER);
             request.reserve(IFINFOMSG);  // the peer's own ifinfomsg, all zero: kernel picks its index
             request.putString(IFLA_IFNAME, peerName);
+            if (peerMac != null) request.putBytes(IFLA_ADDRESS, peerMac);
             if (peerNetnsFd >= 0) request.putInt(IFLA_NET_NS_FD, peerNetnsFd);
             request.end(peer);
             request.end(infoData);

@@ -78,7 +78,7 @@ class PlaneEndToEndTest {
         assertThat(logs).anySatisfy(l -> assertThat(l.toString()).contains("heroku[router]: at=info").contains("host=" + plane.hostOf(app)));
 
         // A connection from dyno A to dyno B's address and $PORT is dropped by A's guard, and counted.
-        long dropsBefore = plane.isolation().count(a.hostIfindex(), Verdict.DROP_TO_DYNO);
+        long dropsBefore = plane.isolation().count(a.id(), Verdict.DROP_TO_DYNO);
         Process connect = new ProcessBuilder("ip", "netns", "exec", a.netns().name(), "python3", "-c",
                 "import socket,sys\ntry:\n socket.create_connection(('" + b.address() + "', " + b.spec().port() + "), timeout=2)\nexcept OSError as e:\n print(e); sys.exit(3)\nprint('connected')")
                 .redirectErrorStream(true).start();
@@ -86,9 +86,10 @@ class PlaneEndToEndTest {
         assertThat(connect.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(connect.exitValue()).as("dyno A -> dyno B: %s", connectOutput).isEqualTo(3);
         assertThat(connectOutput).contains("timed out");
-        assertThat(plane.isolation().count(a.hostIfindex(), Verdict.DROP_TO_DYNO)).isGreaterThan(dropsBefore);
-        // The router's own traffic to the dynos passed the same guard.
-        assertThat(plane.isolation().count(a.hostIfindex(), Verdict.PASS)).isPositive();
+        assertThat(plane.isolation().count(a.id(), Verdict.DROP_TO_DYNO)).isGreaterThan(dropsBefore);
+        // The router's own traffic to the dynos passed the same guard: its connections let in, the dyno's replies let out.
+        assertThat(plane.isolation().count(a.id(), Verdict.PASS_ROUTER)).isPositive();
+        assertThat(plane.isolation().count(a.id(), Verdict.PASS_REPLY)).isPositive();
 
         // Both show on the loopback metrics endpoint: the kernel's counters and the router's.
         String metrics = new String(new java.net.URL("http://127.0.0.1:" + plane.adminPort() + "/metrics").openStream().readAllBytes(), StandardCharsets.UTF_8);

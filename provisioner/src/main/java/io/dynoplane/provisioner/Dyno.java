@@ -10,5 +10,8 @@ public record Dyno(DynoSpec spec, Subnet subnet, NetworkNamespace netns, String 
         return "dp" + String.format("%08x", subnet.network());
     }
 
+    /** The dyno's id in the isolation plane's counters: its /30, numbered ({@link Subnet#dynoId()}). */
+    public int id() { return subnet.dynoId(); }
+
     public String address() { return Subnet.dotted(subnet.dynoAddress()); }
 }

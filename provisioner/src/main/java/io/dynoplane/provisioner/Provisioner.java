@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -30,7 +29,6 @@ public final class Provisioner implements AutoCloseable {
     private final DynoSandbox sandbox;
     private final IsolationPlane isolation;
     private final RtNetlink rtnl;
-    private final AtomicInteger dynoIds = new AtomicInteger();
 
     /** Opens the lease journal and a netlink socket in the calling thread's (the host's) namespace. */
     public Provisioner(ProvisionerConfig config, IsolationPlane isolation) {
@@ -82,7 +80,7 @@ public final class Provisioner implements AutoCloseable {
             undo.add(inside::close);
             int netnsFd = Syscalls.open(netns.pin().toString(), Syscalls.O_RDONLY | Syscalls.O_CLOEXEC);
             try {
-                rtnl.createVethPair(veth, "eth0", netnsFd);
+                rtnl.createVethPair(veth, "eth0", netnsFd, subnet.dynoMac()); // the guard checks frames come from this MAC
             } finally {
                 Syscalls.close(netnsFd);
             }
@@ -99,8 +97,7 @@ public final class Provisioner implements AutoCloseable {
                 rtnl.setLinkUp(ifindex); // the route below needs the link up at both ends
                 inside.addDefaultRoute(subnet.hostInet());
             }
-            isolation.guard(ifindex);
-            isolation.admit(subnet, dynoIds.incrementAndGet());
+            isolation.guard(IsolationPlane.DynoPolicy.of(spec, subnet, ifindex));
             return new DynoNetwork(netns, subnet, veth, ifindex);
         } catch (RuntimeException e) {
             for (int i = undo.size() - 1; i >= 0; i--) {
@@ -117,7 +114,7 @@ public final class Provisioner implements AutoCloseable {
     /** Removes a dyno's wiring (its processes must be gone): guard entries, veth, namespace, lease. */
     public void unwire(DynoNetwork network) {
         isolation.forget(network.subnet());
-        isolation.forgetCounters(network.hostIfindex());
+        isolation.forgetIfindex(network.hostIfindex());
         unwire(network.netns(), network.subnet());
     }
 

@@ -12,6 +12,15 @@ public record Subnet(int network) {
     public int hostAddress() { return network + 1; }
     public int dynoAddress() { return network + 2; }
 
+    /** A dyno id that is stable for as long as the /30 is leased, and never 0 (id 0 counts unguarded interfaces). */
+    public int dynoId() { return network >>> 2; }
+
+    /** The dyno side's eth0 MAC, derived from its address: locally administered {@code 02:00} + the four address bytes. */
+    public byte[] dynoMac() {
+        int a = dynoAddress();
+        return new byte[] {2, 0, (byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a};
+    }
+
     public String hostCidr() { return dotted(hostAddress()) + "/30"; }
     public String dynoCidr() { return dotted(dynoAddress()) + "/30"; }
 
