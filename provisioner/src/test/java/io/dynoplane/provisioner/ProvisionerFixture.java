@@ -43,6 +43,11 @@ final class ProvisionerFixture implements AutoCloseable {
         return new DynoSpec(app, "worker", index, "exec sleep 600", release, Map.of(), null);
     }
 
+    /** A web dyno (sleeping, listening on nothing) whose $PORT the guard opens to the host's connections. */
+    DynoSpec web(int index, int port) {
+        return new DynoSpec(app, "web", index, "exec sleep 600", release, Map.of(), port);
+    }
+
     /** Namespaces of this run's app still pinned. */
     List<String> namespaces() {
         return NetworkNamespaces.list().stream().filter(n -> n.startsWith("dp-" + app + "-")).toList();

@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.fail;
 /** 300 dynos on one host, past ifindex 255: each addressed, routed and reachable; then nothing left. */
 class ProvisionerScaleTest {
     private static final int DYNOS = 300;
+    private static final int PORT = 9; // $PORT, on which nothing listens
 
     @Test
     @Timeout(300)
@@ -35,7 +36,7 @@ class ProvisionerScaleTest {
              ExecutorService workers = Executors.newFixedThreadPool(4)) {
             List<Future<Dyno>> pending = new ArrayList<>();
             for (int i = 1; i <= DYNOS; i++) {
-                DynoSpec spec = fixture.worker(i);
+                DynoSpec spec = fixture.web(i, PORT);
                 pending.add(workers.submit(() -> provisioner.provision(spec, line -> {})));
             }
             List<Dyno> dynos = new ArrayList<>();
@@ -54,12 +55,12 @@ class ProvisionerScaleTest {
                 assertThat(addrs.get(d.netns().name())).as(d.netns().name()).contains("inet " + d.subnet().dynoCidr());
                 assertThat(routes.get(d.netns().name())).as(d.netns().name()).contains("default via " + Subnet.dotted(d.subnet().hostAddress()) + " dev eth0");
             }
-            // Reachable from the host side: a connect to a closed port comes back refused (the dyno's
-            // kernel answered with RST) instead of timing out.
+            // Reachable from the host side: a connect to $PORT, closed, comes back refused (the guard let
+            // the SYN in, the dyno's kernel answered with RST and the guard let that out) instead of timing out.
             for (Dyno d : dynos) {
                 try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress(d.subnet().dynoInet(), 9), 2000);
-                    fail("nothing listens on port 9 in " + d.netns().name());
+                    s.connect(new InetSocketAddress(d.subnet().dynoInet(), PORT), 2000);
+                    fail("nothing listens on port " + PORT + " in " + d.netns().name());
                 } catch (ConnectException refused) {
                     assertThat(refused).hasMessageContaining("refused");
                 } catch (SocketTimeoutException e) {
