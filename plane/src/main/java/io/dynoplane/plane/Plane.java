@@ -88,7 +88,7 @@ public final class Plane implements AutoCloseable {
             public String getPrometheusName() { return "dynoplane_log_lines_dropped"; }
         });
         registry.register(new IsolationMetrics(() -> dynos.stream()
-                .map(d -> new IsolationMetrics.DynoCounts(d.dyno.spec().app(), d.dyno.spec().name(), isolation.counts(d.dyno.hostIfindex())))
+                .map(d -> new IsolationMetrics.DynoCounts(d.dyno.spec().app(), d.dyno.spec().name(), isolation.counts(d.dyno.id())))
                 .toList()));
         this.admin = HTTPServer.builder().inetAddress(config.adminListen().getAddress()).port(config.adminListen().getPort())
                 .registry(registry).buildAndStart();

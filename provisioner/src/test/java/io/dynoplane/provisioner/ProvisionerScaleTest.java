@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,11 +51,13 @@ class ProvisionerScaleTest {
             }
 
             // Address and default route inside each namespace, as the kernel reports them.
-            Map<String, String> addrs = perNamespace("ip", "-4", "-o", "addr", "show", "dev", "eth0");
-            Map<String, String> routes = perNamespace("ip", "-4", "route", "show", "default");
+            // Read through /proc/PID/net of a process in each namespace: this run's dynos only, no fork per dyno.
             for (Dyno d : dynos) {
-                assertThat(addrs.get(d.netns().name())).as(d.netns().name()).contains("inet " + d.subnet().dynoCidr());
-                assertThat(routes.get(d.netns().name())).as(d.netns().name()).contains("default via " + Subnet.dotted(d.subnet().hostAddress()) + " dev eth0");
+                long pid = d.process().pid();
+                assertThat(localAddresses(pid)).as(d.netns().name()).contains(d.address());
+                assertThat(routes(pid)).as(d.netns().name())
+                        .contains("eth0 " + Subnet.dotted(d.subnet().network()) + "/" + "255.255.255.252 via 0.0.0.0")
+                        .contains("eth0 0.0.0.0/0.0.0.0 via " + Subnet.dotted(d.subnet().hostAddress()));
             }
             // Reachable from the host side: a connect to $PORT, closed, comes back refused (the guard let
             // the SYN in, the dyno's kernel answered with RST and the guard let that out) instead of timing out.
@@ -84,23 +88,29 @@ class ProvisionerScaleTest {
         }
     }
 
-    /** Runs a command in every namespace ({@code ip -all netns exec}) and returns each one's output by name. */
-    private static Map<String, String> perNamespace(String... command) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("ip", "-all", "netns", "exec"));
-        argv.addAll(List.of(command));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        Map<String, String> byNetns = new HashMap<>();
-        String current = null;
-        for (String line : out.split("\n")) {
-            if (line.startsWith("netns: ")) {
-                current = line.substring(7).strip();
-                byNetns.put(current, "");
-            } else if (current != null) {
-                byNetns.merge(current, line + "\n", String::concat);
-            }
+    /** The namespace's IPv4 routes as "iface dst/mask via gateway", from /proc/PID/net/route (little-endian hex). */
+    private static List<String> routes(long pid) throws IOException {
+        List<String> routes = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "net", "route"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 8 || f[0].equals("Iface")) continue;
+            routes.add(f[0] + " " + hex(f[1]) + "/" + hex(f[7]) + " via " + hex(f[2]));
         }
-        return byNetns;
+        return routes;
+    }
+
+    /** The namespace's local IPv4 addresses, from /proc/PID/net/fib_trie ("|-- A" followed by "/32 host LOCAL"). */
+    private static List<String> localAddresses(long pid) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("/proc", Long.toString(pid), "net", "fib_trie"));
+        List<String> local = new ArrayList<>();
+        for (int i = 0; i + 1 < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.startsWith("|-- ") && lines.get(i + 1).contains("/32 host LOCAL")) local.add(line.substring(4));
+        }
+        return local;
+    }
+
+    private static String hex(String littleEndian) {
+        return Subnet.dotted(Integer.reverseBytes((int) Long.parseLong(littleEndian, 16)));
     }
 }
