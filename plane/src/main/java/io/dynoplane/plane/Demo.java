@@ -10,13 +10,14 @@ import java.util.Deque;
 
 /** {@code ./dynoplane demo}: the plane on its embedded defaults, serving examples/hello until Ctrl-C. */
 final class Demo {
-    record Options(int port, int adminPort, int web, Path appDir, ProvisionerConfig provisioner) {
+    record Options(int port, int adminPort, int web, Path appDir, ProvisionerConfig provisioner, String uplink) {
         static Options parse(Deque<String> args) {
             int port = 8080;
             int adminPort = 9080;
             int web = 2;
             Path app = Path.of("examples/hello");
             ProvisionerConfig provisioner = ProvisionerConfig.defaults();
+            String uplink = null;
             while (!args.isEmpty()) {
                 String flag = args.pop();
                 if (args.isEmpty()) throw new IllegalArgumentException("demo: " + flag + " needs a value");
@@ -24,6 +25,7 @@ final class Demo {
                 switch (flag) {
                     case "--port" -> port = parseInt(flag, value, 0, 65535);
                     case "--admin-port" -> adminPort = parseInt(flag, value, 0, 65535);
+                    case "--uplink" -> uplink = value;
                     case "--web" -> web = parseInt(flag, value, 1, 100);
                     case "--app" -> app = Path.of(value);
                     case "--state" -> provisioner = new ProvisionerConfig(provisioner.pool(), Path.of(value));
@@ -32,7 +34,7 @@ final class Demo {
                 }
             }
             if (!Files.isRegularFile(app.resolve("Procfile"))) throw new IllegalArgumentException("demo: " + app + " has no Procfile");
-            return new Options(port, adminPort, web, app, provisioner);
+            return new Options(port, adminPort, web, app, provisioner, uplink);
         }
 
         private static int parseInt(String flag, String value, int min, int max) {
@@ -79,6 +81,14 @@ final class Demo {
         int port = plane.router().port();
         System.out.println("Router listening on http://127.0.0.1:" + port + " (transport " + plane.router().transportName() + ")");
         System.out.println("Metrics on http://127.0.0.1:" + plane.adminPort() + "/metrics");
+        if (options.uplink() != null) {
+            try {
+                plane.guardUplink(options.uplink());
+            } catch (RuntimeException e) {
+                System.err.println("dynoplane: cannot guard uplink " + options.uplink() + ": " + e.getMessage());
+                System.exit(1); // the shutdown hook tears down what was started
+            }
+        }
         try {
             for (Dyno d : plane.deploy(app, options.appDir(), options.web())) {
                 System.out.println("  " + app + "/" + d.spec().name() + " up at " + d.address() + ":" + d.spec().port()

@@ -67,7 +67,7 @@ public final class Main {
     private static void usage() {
         System.out.println("""
                 usage: ./dynoplane COMMAND
-                  demo [--port N] [--admin-port N] [--web N] [--app DIR] [--state DIR] [--pool CIDR]
+                  demo [--port N] [--admin-port N] [--web N] [--app DIR] [--state DIR] [--pool CIDR] [--uplink IFACE]
                                                           run the plane with the example app until Ctrl-C
                   ps [--json]                             list the dynos of the running plane
                   test                                    run every test

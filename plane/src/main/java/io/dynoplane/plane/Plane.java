@@ -1,6 +1,8 @@
 package io.dynoplane.plane;
 
+import io.dynoplane.ffm.Libbpf;
 import io.dynoplane.provisioner.Dyno;
+import io.dynoplane.provisioner.Edge;
 import io.dynoplane.provisioner.DynoSpec;
 import io.dynoplane.provisioner.IsolationPlane;
 import io.dynoplane.provisioner.Provisioner;
@@ -67,6 +69,8 @@ public final class Plane implements AutoCloseable {
     private final Router router;
     private final HTTPServer admin;
     private final LogPump logs;
+    private final PrometheusRegistry registry;
+    private volatile Edge edge;
     private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
@@ -75,6 +79,7 @@ public final class Plane implements AutoCloseable {
         this.provisioner = provisioner;
         this.router = router;
         this.logs = new LogPump(config.logs(), 10_000);
+        this.registry = registry;
         registry.register(new io.prometheus.metrics.model.registry.Collector() {
             @Override
             public io.prometheus.metrics.model.snapshots.MetricSnapshot collect() {
@@ -127,6 +132,23 @@ public final class Plane implements AutoCloseable {
     }
 
     public Router router() { return router; }
+
+    /**
+     * Puts the XDP edge on the host's uplink {@code iface}: packets from outside to the dyno range are
+     * dropped, and new connections to the router are SYN-rate limited per source (100/s, burst 200).
+     * Detached when the plane closes.
+     */
+    public synchronized Edge guardUplink(String iface) {
+        if (edge != null) throw new IllegalStateException("the uplink is already guarded");
+        Edge attached = Edge.attach(Libbpf.ifindex(iface));
+        // Any local address: the router may be reached on whichever address the uplink carries.
+        attached.publicListener(new InetSocketAddress("0.0.0.0", router.port()));
+        attached.synRate(100, 200);
+        registry.register(new EdgeMetrics(attached));
+        config.logs().accept(LogLine.heroku("plane", "Edge attached to " + iface + " (XDP " + attached.mode().name().toLowerCase(java.util.Locale.ROOT) + " mode)"));
+        edge = attached;
+        return attached;
+    }
 
     /** The loopback port serving Prometheus metrics at /metrics. */
     public int adminPort() { return admin.getPort(); }
@@ -265,6 +287,7 @@ public final class Plane implements AutoCloseable {
             }
         }
         dynos.clear();
+        if (edge != null) edge.close();
         router.close();
         logs.close();
         admin.close();
