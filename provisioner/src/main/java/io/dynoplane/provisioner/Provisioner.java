@@ -97,6 +97,10 @@ public final class Provisioner implements AutoCloseable {
                 rtnl.setLinkUp(ifindex); // the route below needs the link up at both ends
                 inside.addDefaultRoute(subnet.hostInet());
             }
+            undo.add(() -> {
+                isolation.forget(subnet);
+                isolation.forgetIfindex(ifindex);
+            });
             isolation.guard(IsolationPlane.DynoPolicy.of(spec, subnet, ifindex));
             return new DynoNetwork(netns, subnet, veth, ifindex);
         } catch (RuntimeException e) {
@@ -143,10 +147,11 @@ public final class Provisioner implements AutoCloseable {
             unwire(netns, lease.getKey());
             removed.add(netns.name());
         }
+        Map<Subnet, String> leased = ipam.leases();
         for (RtNetlink.Link link : rtnl.links()) {
             if (!HOST_VETH.matcher(link.name()).matches()) continue;
             Subnet subnet = new Subnet((int) Long.parseLong(link.name().substring(2), 16));
-            if (ipam.contains(subnet) && !ipam.leases().containsKey(subnet)) {
+            if (ipam.contains(subnet) && !leased.containsKey(subnet)) {
                 rtnl.deleteLink(link.name());
                 removed.add(link.name());
             }
