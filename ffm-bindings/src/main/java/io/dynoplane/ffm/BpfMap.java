@@ -38,6 +38,7 @@ public final class BpfMap {
     private final int keySize;
     private final int valueSize;
     private final boolean perCpu;
+    private final int type;
 
     BpfMap(MemorySegment map, String objectName) {
         this.map = map;
@@ -46,7 +47,8 @@ public final class BpfMap {
         this.target = "map " + name + " of object " + objectName;
         this.keySize = Libbpf.bpf_map__key_size(map);
         this.valueSize = Libbpf.bpf_map__value_size(map);
-        this.perCpu = isPerCpu(Libbpf.bpf_map__type(map));
+        this.type = Libbpf.bpf_map__type(map);
+        this.perCpu = isPerCpu(type);
     }
 
     private BpfMap(int fd, BpfMapInfo info) {
@@ -56,7 +58,8 @@ public final class BpfMap {
         this.target = "map " + name + " (id " + info.id() + ", fd " + fd + ")";
         this.keySize = info.keySize();
         this.valueSize = info.valueSize();
-        this.perCpu = isPerCpu(info.type());
+        this.type = info.type();
+        this.perCpu = isPerCpu(type);
     }
 
     /**
@@ -133,12 +136,19 @@ public final class BpfMap {
      * from {@link BpfSyscall#objGet}) instead of creating this one, so reloaded programs keep the old map's contents
      * (bpf_map__reuse_fd). libbpf takes a duplicate: {@code fd} stays the caller's to close.
      *
-     * <p>libbpf 1.1 checks nothing here: it adopts the kernel map's type, sizes and name (at most 15 bytes, so look
-     * the map up again by that name) whatever the object declared, and a mismatch shows only at load, as a verifier
-     * rejection. Called after load it would swap the fd under programs already bound to the old map: don't.
+     * <p>libbpf 1.1 checks nothing here (it would adopt the kernel map's type and sizes whatever the object declared,
+     * and a mismatch would show only at load, as a verifier rejection), so this refuses a map whose type, key size or
+     * value size differs from the declared one, naming both. libbpf adopts the kernel map's name (at most 15 bytes). Called after load it would swap the fd under programs already bound to the old map: don't.
      */
     public void reuseFd(int fd) {
         if (isFromFd()) throw new IllegalStateException(target + " is not an object's map: nothing to reuse the fd in");
+        BpfMapInfo existing = BpfSyscall.mapInfo(fd);
+        if (existing.type() != type || existing.keySize() != keySize || existing.valueSize() != valueSize) {
+            throw new IllegalArgumentException(target + " cannot reuse map " + existing.name() + " (id " + existing.id()
+                    + "): it has type " + existing.type() + ", key " + existing.keySize() + " B, value "
+                    + existing.valueSize() + " B; this object declares type " + type + ", key " + keySize
+                    + " B, value " + valueSize + " B (the map layout changed since it was created)");
+        }
         LibbpfLog.begin();
         Libbpf.check(Libbpf.bpf_map__reuse_fd(map, fd), "bpf_map__reuse_fd", target + ", fd " + fd);
     }

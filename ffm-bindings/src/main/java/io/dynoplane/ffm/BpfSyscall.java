@@ -17,10 +17,12 @@ import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_GET_ID;
 import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_INFO;
 import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_LINK_CREATE;
 import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_LINK_DETACH;
+import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_LINK_UPDATE;
 import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_OBJ;
 import static io.dynoplane.ffm.BpfSyscallStructs.ATTR_PROG_LOAD;
 import static io.dynoplane.ffm.BpfSyscallStructs.BPF_LINK_CREATE;
 import static io.dynoplane.ffm.BpfSyscallStructs.BPF_LINK_DETACH;
+import static io.dynoplane.ffm.BpfSyscallStructs.BPF_LINK_UPDATE;
 import static io.dynoplane.ffm.BpfSyscallStructs.BPF_LINK_INFO;
 import static io.dynoplane.ffm.BpfSyscallStructs.BPF_LINK_TYPE_TCX;
 import static io.dynoplane.ffm.BpfSyscallStructs.BPF_MAP_INFO;
@@ -41,6 +43,8 @@ import static io.dynoplane.ffm.BpfSyscallStructs.LINK_CREATE_ATTACH_TYPE;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_CREATE_PROG_FD;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_CREATE_TARGET_IFINDEX;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_DETACH_LINK_FD;
+import static io.dynoplane.ffm.BpfSyscallStructs.LINK_UPDATE_LINK_FD;
+import static io.dynoplane.ffm.BpfSyscallStructs.LINK_UPDATE_NEW_PROG_FD;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_INFO_ID;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_INFO_PROG_ID;
 import static io.dynoplane.ffm.BpfSyscallStructs.LINK_INFO_TCX_ATTACH_TYPE;
@@ -156,6 +160,23 @@ public final class BpfSyscall {
             MemorySegment attr = call.allocate(ATTR_LINK_DETACH);
             attr.set(JAVA_INT, LINK_DETACH_LINK_FD, linkFd);
             bpf(BPF_LINK_DETACH, attr, "link fd " + linkFd);
+        }
+    }
+
+    /**
+     * Makes a link run another program (BPF_LINK_UPDATE), atomically: every packet sees either the old program or the
+     * new one, never neither. The link keeps its id, pins and place on the hook; the old program goes once nothing
+     * else holds it.
+     *
+     * @throws LibbpfException EINVAL if the new program's type or expected attach type does not fit the link; ENOLINK
+     *                         if the link is defunct (its interface is gone)
+     */
+    public static void linkUpdate(int linkFd, int newProgFd) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment attr = call.allocate(ATTR_LINK_UPDATE);
+            attr.set(JAVA_INT, LINK_UPDATE_LINK_FD, linkFd);
+            attr.set(JAVA_INT, LINK_UPDATE_NEW_PROG_FD, newProgFd);
+            bpf(BPF_LINK_UPDATE, attr, "link fd " + linkFd + " to prog fd " + newProgFd);
         }
     }
 
@@ -363,6 +384,7 @@ public final class BpfSyscall {
             case BPF_PROG_GET_FD_BY_ID -> "BPF_PROG_GET_FD_BY_ID";
             case BPF_OBJ_GET_INFO_BY_FD -> "BPF_OBJ_GET_INFO_BY_FD";
             case BPF_LINK_CREATE -> "BPF_LINK_CREATE";
+            case BPF_LINK_UPDATE -> "BPF_LINK_UPDATE";
             case BPF_LINK_DETACH -> "BPF_LINK_DETACH";
             default -> "cmd " + cmd;
         };

@@ -35,6 +35,7 @@ final class BpfSyscallStructs {
     static final int BPF_PROG_GET_FD_BY_ID = 13;
     static final int BPF_OBJ_GET_INFO_BY_FD = 15;
     static final int BPF_LINK_CREATE = 28;
+    static final int BPF_LINK_UPDATE = 29;
     static final int BPF_LINK_DETACH = 34;
 
     // ---- enum bpf_attach_type (the tcx ones since 6.6, after BPF_STRUCT_OPS = 44 and BPF_NETFILTER = 45) ----------
@@ -82,6 +83,16 @@ final class BpfSyscallStructs {
             JAVA_INT.withName("link_fd"))
             .withName("link_detach");
     static final long LINK_DETACH_LINK_FD = offset(ATTR_LINK_DETACH, "link_fd");
+
+    /** BPF_LINK_UPDATE: swaps the link's program; with BPF_F_REPLACE only if it still runs old_prog_fd. */
+    static final StructLayout ATTR_LINK_UPDATE = MemoryLayout.structLayout(
+            JAVA_INT.withName("link_fd"),
+            JAVA_INT.withName("new_prog_fd"),      // union with new_map_fd (struct_ops links)
+            JAVA_INT.withName("flags"),
+            JAVA_INT.withName("old_prog_fd"))      // union with old_map_fd
+            .withName("link_update");
+    static final long LINK_UPDATE_LINK_FD = offset(ATTR_LINK_UPDATE, "link_fd");
+    static final long LINK_UPDATE_NEW_PROG_FD = offset(ATTR_LINK_UPDATE, "new_prog_fd");
 
     /** BPF_OBJ_GET_INFO_BY_FD: {@code info} points at a bpf_*_info of {@code info_len} bytes; the kernel writes back both. */
     static final StructLayout ATTR_INFO = MemoryLayout.structLayout(
@@ -186,6 +197,7 @@ final class BpfSyscallStructs {
             new CPlacement("union bpf_attr", "", ATTR_OBJ),
             new CPlacement("union bpf_attr", "link_create", ATTR_LINK_CREATE),
             new CPlacement("union bpf_attr", "link_detach", ATTR_LINK_DETACH),
+            new CPlacement("union bpf_attr", "link_update", ATTR_LINK_UPDATE),
             new CPlacement("union bpf_attr", "info", ATTR_INFO),
             new CPlacement("union bpf_attr", "", ATTR_GET_ID),
             new CPlacement("union bpf_attr", "", ATTR_PROG_LOAD),

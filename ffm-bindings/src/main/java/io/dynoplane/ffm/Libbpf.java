@@ -15,6 +15,7 @@ import static io.dynoplane.ffm.LibbpfStructs.BPF_TEST_RUN_OPTS;
 import static io.dynoplane.ffm.LibbpfStructs.OPEN_OPTS_OBJECT_NAME;
 import static io.dynoplane.ffm.LibbpfStructs.TC_HOOK_ATTACH_POINT;
 import static io.dynoplane.ffm.LibbpfStructs.TC_HOOK_IFINDEX;
+import static io.dynoplane.ffm.LibbpfStructs.TC_OPTS_FLAGS;
 import static io.dynoplane.ffm.LibbpfStructs.TC_OPTS_HANDLE;
 import static io.dynoplane.ffm.LibbpfStructs.TC_OPTS_PRIORITY;
 import static io.dynoplane.ffm.LibbpfStructs.TC_OPTS_PROG_FD;
@@ -47,6 +48,8 @@ public final class Libbpf {
     public static final int XDP_FLAGS_DRV_MODE = 1 << 2;
     public static final int XDP_FLAGS_HW_MODE = 1 << 3;
     public static final int XDP_FLAGS_REPLACE = 1 << 4;
+    /** bpf_tc_attach flag, {@code <bpf/libbpf.h>}: replace the filter with the same handle and priority. */
+    private static final int BPF_TC_F_REPLACE = 1 << 0;
 
     static final int ENOENT = 2;
     static final int EEXIST = 17;
@@ -211,9 +214,22 @@ public final class Libbpf {
      * the returned filter has what it chose, and the program's id.
      */
     public static TcFilter tcAttach(int ifindex, TcAttachPoint point, int progFd, int handle, int priority) {
+        return tcAttach(ifindex, point, progFd, handle, priority, 0);
+    }
+
+    /**
+     * As {@link #tcAttach}, but replaces the program of the filter with this handle and priority if there is one
+     * (BPF_TC_F_REPLACE): one netlink request, so packets meet the old program or the new one, never no filter.
+     */
+    public static TcFilter tcReplace(int ifindex, TcAttachPoint point, int progFd, int handle, int priority) {
+        return tcAttach(ifindex, point, progFd, handle, priority, BPF_TC_F_REPLACE);
+    }
+
+    private static TcFilter tcAttach(int ifindex, TcAttachPoint point, int progFd, int handle, int priority, int flags) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment opts = allocateOpts(call, BPF_TC_OPTS);
             opts.set(JAVA_INT, TC_OPTS_PROG_FD, progFd);
+            opts.set(JAVA_INT, TC_OPTS_FLAGS, flags);
             opts.set(JAVA_INT, TC_OPTS_HANDLE, handle);
             opts.set(JAVA_INT, TC_OPTS_PRIORITY, priority);
             LibbpfLog.begin();

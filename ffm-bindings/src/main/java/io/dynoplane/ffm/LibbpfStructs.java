@@ -59,6 +59,7 @@ final class LibbpfStructs {
             paddingLayout(4))                       // size_t :0
             .withName("bpf_tc_opts");
     static final long TC_OPTS_PROG_FD = offset(BPF_TC_OPTS, "prog_fd");
+    static final long TC_OPTS_FLAGS = offset(BPF_TC_OPTS, "flags");
     static final long TC_OPTS_PROG_ID = offset(BPF_TC_OPTS, "prog_id");
     static final long TC_OPTS_HANDLE = offset(BPF_TC_OPTS, "handle");
     static final long TC_OPTS_PRIORITY = offset(BPF_TC_OPTS, "priority");
