@@ -4,28 +4,39 @@ import io.dynoplane.bpf.BpfObjects;
 import io.dynoplane.ffm.BpfMap;
 import io.dynoplane.ffm.BpfObject;
 import io.dynoplane.ffm.BpfProgram;
+import io.dynoplane.ffm.BpfSyscall;
 import io.dynoplane.ffm.Libbpf;
-import io.dynoplane.ffm.TcAttachPoint;
+import io.dynoplane.ffm.Syscalls;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The isolation guard ({@code bpf/src/guard.bpf.c}): one object loaded once per plane, two
  * programs on the host side of every dyno's veth ({@code dyno_from} on tc ingress: what the dyno
- * sends; {@code dyno_to} on tc egress: what is sent to it), legacy tc clsact filters that persist
- * without this process. Per-dyno policy is map entries; a new dyno never reloads or touches a
- * program that guards another dyno.
+ * sends; {@code dyno_to} on tc egress: what is sent to it), attached so that they persist without this
+ * process (pinned tcx links, or legacy tc filters). Per-dyno policy is map entries; a new dyno never
+ * reloads or touches a program that guards another dyno. A plane opened on a pin folder survives its
+ * process: the next one reuses the pinned maps and {@link #adopt() adopts} the veths.
  */
 public final class IsolationPlane implements AutoCloseable {
-    private static final int TC_HANDLE = 1;
-    private static final int TC_PRIORITY = 1;
+    private static final System.Logger LOG = System.getLogger(IsolationPlane.class.getName());
     private static final int DYNO_F_INTERNAL = 1;
     static final int TC_ACT_UNSPEC = -1, TC_ACT_SHOT = 2;
+    /** The guard's maps, pinned by these names: what a restarted plane adopts. */
+    private static final List<String> MAPS = List.of("dynos", "dyno_by_ifindex", "flows", "egress_cidrs", "verdicts");
 
     /**
      * What the guard needs to know of one dyno. {@code id} keys its counters; {@code port} is the
@@ -48,35 +59,116 @@ public final class IsolationPlane implements AutoCloseable {
     }
 
     private final BpfObject object;
+    private final Path pins; // null: nothing pinned, the maps live as long as their programs
+    private final GuardHooks hooks;
     private final BpfProgram from;
     private final BpfProgram to;
     private final BpfMap dynos;
     private final BpfMap dynoByIfindex;
     private final BpfMap flows;
     private final BpfMap egressCidrs;
-    private final BpfMap verdicts;
+    private final VerdictCounters counters;
 
-    private IsolationPlane(BpfObject object) {
+    private IsolationPlane(BpfObject object, Path pins, GuardHooks hooks) {
         this.object = object;
+        this.pins = pins;
+        this.hooks = hooks;
         this.from = object.program("dyno_from");
         this.to = object.program("dyno_to");
         this.dynos = object.map("dynos");
         this.dynoByIfindex = object.map("dyno_by_ifindex");
         this.flows = object.map("flows");
         this.egressCidrs = object.map("egress_cidrs");
-        this.verdicts = object.map("verdicts");
+        this.counters = new VerdictCounters(object.map("verdicts"));
     }
 
-    /** Loads the guard object from the bpf jar into the kernel. */
+    /**
+     * Loads a guard of its own, pinned nowhere, on legacy tc filters: for tests and benchmarks. Its maps live as
+     * long as a filter or this object holds them.
+     */
     public static IsolationPlane load() {
         BpfObject object = Libbpf.openObject("guard", BpfObjects.bytes("guard"));
         try {
             object.load();
-            return new IsolationPlane(object);
+            return new IsolationPlane(object, null, new GuardHooks.Clsact());
         } catch (RuntimeException e) {
             object.close();
             throw e;
         }
+    }
+
+    /**
+     * The plane's guard, pinned under {@code pins} (a bpffs folder, e.g. /sys/fs/bpf/dynoplane/default): maps
+     * pinned there by an earlier run are reused with their contents (policies, flows, counters), the programs are
+     * loaded fresh, and {@link #adopt()} moves every guarded veth onto them. Attachments are tcx links pinned under
+     * {@code pins/links} where the kernel has tcx, legacy tc filters where it does not. Nothing here needs this
+     * process to stay alive.
+     *
+     * @throws IllegalArgumentException if a pinned map's layout differs from this build's (naming both)
+     */
+    public static IsolationPlane open(Path pins) {
+        return open(pins, BpfSyscall.tcxSupported());
+    }
+
+    /** As {@link #open(Path)}, on tcx links or (false) legacy tc filters: tests run both. */
+    static IsolationPlane open(Path pins, boolean tcx) {
+        Objects.requireNonNull(pins, "pins");
+        try {
+            Files.createDirectories(pins);
+        } catch (IOException e) {
+            throw new UncheckedIOException("creating BPF pin folder " + pins + " (is bpffs mounted on /sys/fs/bpf?)", e);
+        }
+        BpfObject object = Libbpf.openObject("guard", BpfObjects.bytes("guard"));
+        try {
+            List<String> reused = new ArrayList<>();
+            for (String name : MAPS) {
+                Path pin = pins.resolve(name);
+                if (!Files.exists(pin)) continue;
+                int fd = BpfSyscall.objGet(pin.toString());
+                try {
+                    object.map(name).reuseFd(fd);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("pinned map " + pin + ": " + e.getMessage()
+                            + "; stop its dynos and remove " + pins + " to start clean", e);
+                } finally {
+                    Syscalls.close(fd);
+                }
+                reused.add(name);
+            }
+            object.load();
+            for (String name : MAPS) {
+                if (!reused.contains(name)) object.map(name).pin(pins.resolve(name).toString());
+            }
+            GuardHooks hooks = tcx ? new GuardHooks.Tcx(pins.resolve("links")) : new GuardHooks.Clsact();
+            if (!reused.isEmpty()) LOG.log(Level.INFO, "adopting pinned guard maps {0} from {1}", reused, pins);
+            return new IsolationPlane(object, pins, hooks);
+        } catch (RuntimeException e) {
+            object.close();
+            throw e;
+        }
+    }
+
+    /** "tcx" or "clsact": how the guard is attached to veths. */
+    public String attachment() { return hooks.kind(); }
+
+    /**
+     * Takes over every veth an earlier plane guarded (from the pinned {@code dyno_by_ifindex}): its attachments are
+     * switched to this plane's programs atomically, so no packet meets an unguarded veth. Entries of veths that no
+     * longer exist are removed. Returns each adopted host ifindex with the address of the dyno it guards.
+     */
+    public Map<Integer, Integer> adopt() {
+        Map<Integer, Integer> adopted = new HashMap<>();
+        for (byte[] key : dynoByIfindex.keys()) {
+            int ifindex = le(key).getInt();
+            Optional<byte[]> address = dynoByIfindex.lookup(key);
+            if (address.isEmpty()) continue;
+            if (hooks.adopt(ifindex, from.fd(), to.fd())) {
+                adopted.put(ifindex, ByteBuffer.wrap(address.get()).getInt());
+            } else {
+                dynoByIfindex.delete(key);
+            }
+        }
+        return adopted;
     }
 
     /** Registers the dyno, then puts both programs on its host veth: the guard never sees its interface unknown. */
@@ -85,11 +177,14 @@ public final class IsolationPlane implements AutoCloseable {
         attach(policy.hostIfindex());
     }
 
-    /** Both programs on the host veth's clsact: {@code dyno_from} on ingress, {@code dyno_to} on egress. */
+    /** Both programs on the host veth: {@code dyno_from} on ingress, {@code dyno_to} on egress. */
     public void attach(int hostIfindex) {
-        Libbpf.tcHookCreate(hostIfindex, TcAttachPoint.INGRESS); // creates clsact (both hooks); false if there
-        Libbpf.tcAttach(hostIfindex, TcAttachPoint.INGRESS, from.fd(), TC_HANDLE, TC_PRIORITY);
-        Libbpf.tcAttach(hostIfindex, TcAttachPoint.EGRESS, to.fd(), TC_HANDLE, TC_PRIORITY);
+        hooks.attach(hostIfindex, from.fd(), to.fd());
+    }
+
+    /** After the host veth is deleted: drops what kept its attachments (tcx link pins). */
+    public void release(int hostIfindex) {
+        hooks.release(hostIfindex);
     }
 
     /** The dyno's map entries: {@code dynos} by address, {@code dyno_by_ifindex} by its host veth. */
@@ -136,25 +231,20 @@ public final class IsolationPlane implements AutoCloseable {
     }
 
     /** Packets the guard gave this reason, for dyno {@code dynoId}, summed over CPUs. */
-    public long count(int dynoId, Verdict reason) {
-        return verdicts.lookupPerCpu(verdictKey(dynoId, reason))
-                .map(perCpu -> perCpu.stream().mapToLong(v -> le(v).getLong()).sum())
-                .orElse(0L);
-    }
+    public long count(int dynoId, Verdict reason) { return counters.count(dynoId, reason); }
 
-    public Map<Verdict, Long> counts(int dynoId) {
-        Map<Verdict, Long> counts = new EnumMap<>(Verdict.class);
-        for (Verdict v : Verdict.values()) counts.put(v, count(dynoId, v));
-        return counts;
-    }
+    public Map<Verdict, Long> counts(int dynoId) { return counters.counts(dynoId); }
 
     /** Drops a dyno's counters (ids follow /30s, which are reused). */
-    public void forgetCounters(int dynoId) {
-        for (Verdict v : Verdict.values()) verdicts.delete(verdictKey(dynoId, v));
-    }
+    public void forgetCounters(int dynoId) { counters.forget(dynoId); }
 
     /** Tracked flows (connections, datagram exchanges, echoes) in the conntrack map. */
     public int flowCount() { return flows.keys().size(); }
+
+    /** The kernel ids of this plane's {@code dyno_from} and {@code dyno_to}: what adopted veths must run. */
+    int[] programIds() {
+        return new int[] {BpfSyscall.progInfo(from.fd()).id(), BpfSyscall.progInfo(to.fd()).id()};
+    }
 
     /** Runs {@code dyno_from} on one Ethernet frame (bpf_prog_test_run, skb ifindex 1) and returns its tc action. */
     int fromDyno(byte[] frame) { return Libbpf.testRun(from.fd(), frame, 1).retval(); }
@@ -163,11 +253,27 @@ public final class IsolationPlane implements AutoCloseable {
     int toDyno(byte[] frame) { return Libbpf.testRun(to.fd(), frame, 1).retval(); }
 
     /**
-     * Releases the plane's file descriptors. Attached filters keep the programs and maps alive in
-     * the kernel until their veths are deleted.
+     * Releases this process's file descriptors. Attached programs keep running, and pinned maps keep their
+     * contents, without it.
      */
     @Override
     public void close() { object.close(); }
+
+    /**
+     * For a plane that stops for good, with no dyno left: unpins the maps and links, so the kernel frees them once
+     * nothing else holds them. Closes this object.
+     */
+    public void removePins() {
+        object.close();
+        if (pins == null) return;
+        hooks.removeAll();
+        for (String name : MAPS) BpfSyscall.objUnpin(pins.resolve(name).toString());
+        try {
+            Files.deleteIfExists(pins);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "removing BPF pin folder " + pins + ": " + e.getMessage());
+        }
+    }
 
     static byte[] cidrKey(String cidr) {
         int slash = cidr.indexOf('/');
@@ -177,10 +283,6 @@ public final class IsolationPlane implements AutoCloseable {
         int address = Subnet.parse(cidr.substring(0, slash));
         int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
         return le(8).putInt(prefix).order(ByteOrder.BIG_ENDIAN).putInt(address & mask).array();
-    }
-
-    private static byte[] verdictKey(int dynoId, Verdict reason) {
-        return le(8).putInt(dynoId).putInt(reason.ordinal()).array();
     }
 
     private static byte[] be32(int value) {

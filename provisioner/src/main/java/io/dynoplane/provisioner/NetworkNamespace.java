@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /** A named network namespace pinned under /run/netns, where {@code ip netns} finds it. */
 public record NetworkNamespace(String name) {
@@ -41,5 +43,21 @@ public record NetworkNamespace(String name) {
             throw new ProvisioningException("listing /proc for processes in netns " + name, e);
         }
         return found;
+    }
+
+    /**
+     * SIGKILLs every process in this namespace, again until none is left or {@code timeout} passes (a process
+     * may fork while we look), and returns those still there. Never waits on one process: a dyno's pid 1 whose
+     * launcher died first goes to the host's init, which reaps it on its own time.
+     */
+    public List<ProcessHandle> killAll(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<ProcessHandle> left = processes();
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            left.forEach(ProcessHandle::destroyForcibly);
+            LockSupport.parkNanos(2_000_000);
+            left = processes().stream().filter(ProcessHandle::isAlive).toList();
+        }
+        return left;
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -86,6 +87,10 @@ public final class Provisioner implements AutoCloseable {
             }
             undo.add(() -> rtnl.deleteLink(veth));
             int ifindex = rtnl.linkIndex(veth);
+            undo.set(undo.size() - 1, () -> { // the guard's attachment is released after its veth is gone
+                rtnl.deleteLink(veth);
+                isolation.release(ifindex);
+            });
             rtnl.addAddress(ifindex, subnet.hostInet(), 30);
             // Dyno traffic is routed by the host (to NAT egress, later); the guard decides what may pass.
             enableForwarding(veth);
@@ -119,7 +124,7 @@ public final class Provisioner implements AutoCloseable {
     public void unwire(DynoNetwork network) {
         isolation.forget(network.subnet());
         isolation.forgetIfindex(network.hostIfindex());
-        unwire(network.netns(), network.subnet());
+        unwire(network.netns(), network.subnet(), network.hostIfindex());
     }
 
     /** Stops the dyno's processes (SIGTERM, SIGKILL after {@code grace}) and removes everything it was wired with. */
@@ -129,47 +134,87 @@ public final class Provisioner implements AutoCloseable {
     }
 
     /**
-     * Removes what a previous run left: every leased dyno's processes, veth and namespace, and any
-     * dyno veth of this pool that has no lease. Returns the namespaces it removed.
-     * (Adopting live dynos needs the desired state the dyno manager will keep; until then a restart
-     * starts clean.)
+     * Takes over what a previous run of this plane left (after a crash or a kill): the guard's veths move to this
+     * process's programs with no rule lost ({@link IsolationPlane#adopt()}), and every leased dyno whose namespace,
+     * veth and guard entries are all still in place is returned, its processes still running. What is only half
+     * there (a lease without its veth, a veth without a lease or a guard entry) is removed.
      */
-    public List<String> reconcile() {
-        List<String> removed = new ArrayList<>();
-        for (Map.Entry<Subnet, String> lease : ipam.leases().entrySet()) {
-            NetworkNamespace netns = new NetworkNamespace(lease.getValue());
-            for (ProcessHandle p : netns.processes()) {
-                p.destroyForcibly();
-                p.onExit().join();
-            }
-            DynoProcess.removeLeftovers(netns, sandbox);
-            isolation.forget(lease.getKey());
-            unwire(netns, lease.getKey());
-            removed.add(netns.name());
-        }
+    public List<DynoNetwork> adopt() {
+        return adopt(new ArrayList<>());
+    }
+
+    /** {@link #adopt()}, adding what it removed as half-made to {@code removed}. */
+    private List<DynoNetwork> adopt(List<String> removed) {
+        Map<Integer, Integer> guarded = isolation.adopt(); // host ifindex -> dyno address
+        Map<Integer, Integer> ifindexByAddress = new HashMap<>();
+        guarded.forEach((ifindex, address) -> ifindexByAddress.put(address, ifindex));
+        List<DynoNetwork> adopted = new ArrayList<>();
+        int before = removed.size();
         Map<Subnet, String> leased = ipam.leases();
+        for (Map.Entry<Subnet, String> lease : leased.entrySet()) {
+            Subnet subnet = lease.getKey();
+            NetworkNamespace netns = new NetworkNamespace(lease.getValue());
+            String veth = Dyno.hostVethName(subnet);
+            Integer ifindex = ifindexByAddress.get(subnet.dynoAddress());
+            if (ifindex != null && netns.exists() && rtnl.findLink(veth).filter(ifindex::equals).isPresent()) {
+                adopted.add(new DynoNetwork(netns, subnet, veth, ifindex));
+            } else {
+                remove(netns, subnet, ifindex == null ? 0 : ifindex);
+                removed.add(netns.name());
+            }
+        }
         for (RtNetlink.Link link : rtnl.links()) {
             if (!HOST_VETH.matcher(link.name()).matches()) continue;
             Subnet subnet = new Subnet((int) Long.parseLong(link.name().substring(2), 16));
             if (ipam.contains(subnet) && !leased.containsKey(subnet)) {
+                isolation.forgetIfindex(link.index());
                 rtnl.deleteLink(link.name());
+                isolation.release(link.index());
                 removed.add(link.name());
             }
         }
-        if (!removed.isEmpty()) LOG.log(Level.INFO, "reconcile removed what a previous run left: {0}", removed);
+        if (removed.size() > before) LOG.log(Level.INFO, "removed what a previous run left half-made: {0}", removed.subList(before, removed.size()));
+        if (!adopted.isEmpty()) LOG.log(Level.INFO, "adopted {0} dynos of a previous run, guard on {1}", adopted.size(), isolation.attachment());
+        return adopted;
+    }
+
+    /**
+     * Removes everything a previous run left: {@link #adopt()}, then every adopted dyno's processes, runtime
+     * folder, guard entries, veth and namespace. Returns the namespaces and veths it removed. (What a plane
+     * restarted with a formation to keep does instead is adopt.)
+     */
+    public List<String> reconcile() {
+        List<String> removed = new ArrayList<>();
+        for (DynoNetwork network : adopt(removed)) {
+            remove(network.netns(), network.subnet(), network.hostIfindex());
+            removed.add(network.netns().name());
+        }
+        if (!removed.isEmpty()) LOG.log(Level.INFO, "reconcile removed the dynos of a previous run: {0}", removed);
         return removed;
+    }
+
+    /** A leftover dyno, whatever is left of it: processes, runtime folder, cgroup, guard entries, veth, namespace, lease. */
+    private void remove(NetworkNamespace netns, Subnet subnet, int hostIfindex) {
+        List<ProcessHandle> survivors = netns.killAll(Duration.ofSeconds(5));
+        if (!survivors.isEmpty()) LOG.log(Level.WARNING, "processes {0} in {1} survive SIGKILL", survivors.stream().map(ProcessHandle::pid).toList(), netns.name());
+        DynoProcess.removeLeftovers(netns, sandbox);
+        isolation.forget(subnet);
+        if (hostIfindex != 0) isolation.forgetIfindex(hostIfindex);
+        unwire(netns, subnet, hostIfindex);
     }
 
     /**
      * Deletes the host veth (taking its peer, qdisc and filter with it) before the namespace:
      * deleting only the namespace would leave the veth to the kernel's asynchronous netns cleanup.
+     * Its guard attachment is released once the veth is gone, never before: the veth is guarded to the end.
      */
-    private void unwire(NetworkNamespace netns, Subnet subnet) {
+    private void unwire(NetworkNamespace netns, Subnet subnet, int hostIfindex) {
         try {
             rtnl.deleteLink(Dyno.hostVethName(subnet));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "deleting veth " + Dyno.hostVethName(subnet) + ": " + e.getMessage());
         }
+        if (hostIfindex != 0) isolation.release(hostIfindex);
         try {
             NetworkNamespaces.delete(netns.name());
         } catch (RuntimeException e) {

@@ -6,20 +6,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
+import static io.dynoplane.provisioner.DynoTraffic.python;
+import static io.dynoplane.provisioner.DynoTraffic.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,7 +31,7 @@ class GuardRulesTest {
     private static final String INTERNET_HOST = "203.0.113.2", INTERNET_GATEWAY = "203.0.113.1";
 
     private final String inet = "dpt" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    private final List<Process> listeners = new ArrayList<>();
+    private final DynoTraffic traffic = new DynoTraffic();
     private final List<Dyno> dynos = new ArrayList<>();
     private ProvisionerFixture fixture;
     private IsolationPlane isolation;
@@ -46,7 +42,7 @@ class GuardRulesTest {
     @BeforeAll
     void provision() throws Exception {
         fixture = new ProvisionerFixture(24);
-        isolation = IsolationPlane.load();
+        isolation = IsolationPlane.open(fixture.config().bpfPins());
         provisioner = new Provisioner(fixture.config(), isolation);
         web = dyno(new DynoSpec(fixture.app, "web", 1, "exec sleep 600", fixture.release, Map.of(), PORT));
         worker = dyno(new DynoSpec(fixture.app, "worker", 1, "exec sleep 600", fixture.release, Map.of(), null));
@@ -54,8 +50,8 @@ class GuardRulesTest {
         spaceWorker = dyno(new DynoSpec(fixture.app, "worker", 2, "exec sleep 600", fixture.release, Map.of(), null).inSpace(7, false));
         otherSpace = dyno(new DynoSpec(fixture.app, "worker", 3, "exec sleep 600", fixture.release, Map.of(), null).inSpace(8, false));
         internalWeb = dyno(new DynoSpec(fixture.app, "web", 3, "exec sleep 600", fixture.release, Map.of(), PORT).inSpace(7, true));
-        for (Dyno d : List.of(web, worker, spaceWeb, internalWeb)) listen(d.netns().name(), PORT, OTHER_PORT, ANY_PORT);
-        listen(spaceWorker.netns().name(), ANY_PORT);
+        for (Dyno d : List.of(web, worker, spaceWeb, internalWeb)) traffic.listen(d.netns().name(), PORT, OTHER_PORT, ANY_PORT);
+        traffic.listen(spaceWorker.netns().name(), ANY_PORT);
 
         // The test's internet: a namespace behind a veth from the root namespace, routing back to the pool via us.
         sh("ip netns add " + inet);
@@ -68,16 +64,13 @@ class GuardRulesTest {
         sh("ip -n " + inet + " link set eth0 up");
         sh("ip -n " + inet + " link set lo up");
         sh("ip -n " + inet + " route add " + fixture.pool + " via " + INTERNET_GATEWAY);
-        listen(inet, 8080);
+        traffic.listen(inet, 8080);
     }
 
     @AfterAll
     void cleanUp() throws Exception {
         try {
-            for (Process p : listeners) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-            }
+            traffic.close();
             for (Dyno d : dynos) {
                 try {
                     provisioner.teardown(d, Duration.ofSeconds(1));
@@ -220,63 +213,11 @@ class GuardRulesTest {
 
     private long count(Dyno d, Verdict v) { return isolation.count(d.id(), v); }
 
-    /** The router's way in: a connection from the host, source address the dyno's gateway. */
-    private static String hostConnect(Dyno d, int port) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(d.subnet().dynoInet(), port), 1000);
-            s.setSoTimeout(2000);
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        } catch (java.net.SocketTimeoutException e) {
-            return "refused";
-        }
-    }
+    private static String hostConnect(Dyno d, int port) throws IOException { return DynoTraffic.hostConnect(d.address(), port); }
 
-    private static String tcp(Dyno from, String address, int port) throws Exception {
-        String code = "import socket\ntry:\n c=socket.create_connection(('" + address + "'," + port + "),timeout=1)\n c.settimeout(2)\n print(c.recv(16).decode().strip())\n"
-                + "except OSError as e:\n print('refused')";
-        String out = python(from.netns().name(), code).strip();
-        return out.endsWith("ok") ? "ok" : out;
-    }
+    private static String tcp(Dyno from, String address, int port) throws Exception { return DynoTraffic.tcp(from.netns().name(), address, port); }
 
-    private static void udp(Dyno from, String address, int port) throws Exception {
-        assertThat(python(from.netns().name(), "import socket\nsocket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(b'x',('" + address + "'," + port + "))\nprint('sent')"))
-                .contains("sent");
-    }
+    private static void udp(Dyno from, String address, int port) throws Exception { DynoTraffic.udp(from.netns().name(), address, port); }
 
-    private static boolean ping(Dyno from, String address) throws Exception {
-        Process p = new ProcessBuilder("ip", "netns", "exec", from.netns().name(), "ping", "-n", "-q", "-c", "1", "-W", "1", address)
-                .redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        return p.exitValue() == 0;
-    }
-
-    private static String python(String netns, String code) throws Exception {
-        Process p = new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-c", code).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
-        return out;
-    }
-
-    /** A TCP server in {@code netns} answering "ok" on each port; returns when it listens. */
-    private void listen(String netns, int... ports) throws IOException {
-        StringBuilder code = new StringBuilder("import socket,threading\n"
-                + "def serve(s):\n while True:\n  c,_=s.accept(); c.sendall(b'ok\\n'); c.close()\n"
-                + "socks=[]\n");
-        for (int port : ports) {
-            code.append("s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',").append(port)
-                    .append(")); s.listen(64); socks.append(s)\n");
-        }
-        code.append("for s in socks: threading.Thread(target=serve,args=(s,)).start()\nprint('listening',flush=True)\n");
-        Process p = new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-c", code.toString()).redirectErrorStream(true).start();
-        listeners.add(p);
-        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        if (!"listening".equals(line)) throw new IllegalStateException("listener in " + netns + ": " + line);
-    }
-
-    private static void sh(String command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) throw new IllegalStateException(command + ": " + out);
-    }
+    private static boolean ping(Dyno from, String address) throws Exception { return DynoTraffic.ping(from.netns().name(), address); }
 }

@@ -14,7 +14,7 @@ public final class ProvisionerCrashDriver {
         Path release = Path.of(args[2]);
         String app = args[3];
         int count = Integer.parseInt(args[4]);
-        IsolationPlane isolation = IsolationPlane.load();
+        IsolationPlane isolation = IsolationPlane.open(config.bpfPins());
         Provisioner provisioner = new Provisioner(config, isolation);
         for (int i = 1; i <= count; i++) {
             provisioner.provision(new DynoSpec(app, "worker", i, "exec sleep 600", release, Map.of(), null), line -> {});

@@ -41,7 +41,7 @@ class ProvisionerCrashTest {
             assertThat(leftLeases).hasSizeGreaterThanOrEqualTo(KILL_AFTER);
             assertThat(fixture.namespaces()).isNotEmpty();
 
-            try (IsolationPlane isolation = IsolationPlane.load();
+            try (IsolationPlane isolation = IsolationPlane.open(fixture.config().bpfPins());
                  Provisioner restarted = new Provisioner(fixture.config(), isolation)) {
                 List<String> removed = restarted.reconcile();
                 assertThat(removed).containsAll(leftLeases.values());

@@ -37,6 +37,7 @@ final class ProvisionerFixture implements AutoCloseable {
         }
     }
 
+    /** This run's config: its guard pinned under /sys/fs/bpf/dynoplane/ by the state folder's unique name. */
     ProvisionerConfig config() { return new ProvisionerConfig(pool, state); }
 
     DynoSpec worker(int index) {
@@ -81,10 +82,16 @@ final class ProvisionerFixture implements AutoCloseable {
     /** Removes whatever a failed test left, then the folders. */
     @Override
     public void close() {
-        try (IsolationPlane isolation = IsolationPlane.load(); Provisioner sweeper = new Provisioner(config(), isolation)) {
-            sweeper.reconcile();
+        IsolationPlane isolation = null;
+        try {
+            isolation = IsolationPlane.open(config().bpfPins());
+            try (Provisioner sweeper = new Provisioner(config(), isolation)) {
+                sweeper.reconcile();
+            }
         } catch (RuntimeException e) {
             System.err.println("fixture cleanup: " + e);
+        } finally {
+            if (isolation != null) isolation.removePins();
         }
         for (Path dir : List.of(state, release)) {
             try (var files = Files.walk(dir)) {
