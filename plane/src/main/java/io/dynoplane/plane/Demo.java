@@ -29,7 +29,7 @@ final class Demo {
                     case "--web" -> web = parseInt(flag, value, 1, 100);
                     case "--app" -> app = Path.of(value);
                     case "--state" -> provisioner = new ProvisionerConfig(provisioner.pool(), Path.of(value));
-                    case "--pool" -> provisioner = new ProvisionerConfig(value, provisioner.stateDir());
+                    case "--pool" -> provisioner = new ProvisionerConfig(value, provisioner.stateDir(), provisioner.sandbox(), provisioner.bpfPins());
                     default -> throw new IllegalArgumentException("demo: unknown option '" + flag + "'");
                 }
             }

@@ -102,11 +102,12 @@ public final class Plane implements AutoCloseable {
     }
 
     /**
-     * Loads the isolation program, removes what a previous run of this state folder left, and
-     * starts the router; fails, leaving nothing behind, if any of it cannot.
+     * Opens the isolation guard on its pins (adopting what a previous run left pinned, so its dynos stay
+     * isolated throughout), removes that run's dynos, and starts the router; fails, leaving nothing
+     * behind, if any of it cannot.
      */
     public static Plane start(Config config) {
-        IsolationPlane isolation = IsolationPlane.load();
+        IsolationPlane isolation = IsolationPlane.open(config.provisioner().bpfPins());
         Provisioner provisioner = null;
         Router router = null;
         try {
@@ -260,7 +261,7 @@ public final class Plane implements AutoCloseable {
         }).toList();
     }
 
-    /** Stops and unwires every dyno, then the router; the isolation program goes with the last veth. */
+    /** Stops and unwires every dyno, then the router; the isolation guard's pins go with the last dyno. */
     @Override
     public void close() {
         for (RunningDyno d : dynos) d.stopping = true;
@@ -291,8 +292,10 @@ public final class Plane implements AutoCloseable {
         router.close();
         logs.close();
         admin.close();
+        boolean empty = failure == null && provisioner.leases().isEmpty();
         provisioner.close();
-        isolation.close();
+        if (empty) isolation.removePins(); // nothing left to guard: the maps and links go
+        else isolation.close();
         if (failure != null) throw failure;
     }
 }
