@@ -28,12 +28,13 @@ enum dyno_verdict {
 	VERDICT_DROP_NO_EGRESS = 13,/* leaves the dyno range to a destination not in egress_cidrs */
 	VERDICT_DROP_INBOUND = 14,  /* new inbound the dyno does not accept */
 	VERDICT_DROP_UNGUARDED = 15,/* the interface has no dyno in dyno_by_ifindex (fail closed) */
+	VERDICT_PASS_ICMP_ERROR = 16,/* ICMP dest unreachable / time exceeded quoting a live flow of the dyno's */
 	VERDICT_MAX,
 };
 
 #define DYNO_F_INTERNAL 0x1 /* internal app: web dynos accept only their space, never the router */
 
-/* Value of `dynos`, keyed by the dyno's address (__be32). 24 bytes. */
+/* Value of `dynos`, keyed by the dyno's address (__be32). 28 bytes. */
 struct dyno_info {
 	__u32 id;        /* counter key; the Java side uses the /30's network >> 2 */
 	__u32 space_id;  /* 0 = common runtime */
@@ -43,6 +44,7 @@ struct dyno_info {
 	__u8 mac[6];     /* the dyno's eth0 MAC */
 	__u8 pad2[2];
 	__be32 gateway;  /* host side of the /30 (.1): the router's source address */
+	__u32 gen;       /* generation: new on every admit; flows of another generation are stale */
 };
 
 /* Conntrack key, from the dyno's point of view. For ICMP echo, dyno_port is the echo id, remote_port 0. 16 bytes. */
@@ -61,11 +63,43 @@ enum flow_initiator {
 	FLOW_SPACE = 3,  /* a same-space dyno's */
 };
 
+/* What a flow has seen (flow_value.state). A TCP RST from either side ends the flow (the entry is deleted). */
+#define FLOW_S_DYNO       0x01 /* a packet from the dyno */
+#define FLOW_S_REMOTE     0x02 /* a packet to the dyno */
+#define FLOW_S_FIN_DYNO   0x04 /* TCP FIN from the dyno */
+#define FLOW_S_FIN_REMOTE 0x08 /* TCP FIN to the dyno */
+
+/* Value of `flows`. 16 bytes. A flow is live while gen is its dyno's current dyno_info.gen and it has
+ * been idle (now - last_seen_ns, bpf_ktime_get_ns) no longer than the timeout of its state; otherwise
+ * the datapath treats it as absent (deletes or replaces it on lookup). */
 struct flow_value {
-	__u32 initiator;
-	__u32 pad;
+	__u8 initiator;   /* enum flow_initiator */
+	__u8 state;       /* FLOW_S_* */
+	__u16 pad;
+	__u32 gen;        /* the dyno's dyno_info.gen when the flow started */
 	__u64 last_seen_ns;
 };
+
+/* Idle timeouts by flow state: key of `flow_timeouts` (value: ns, 0 = the default below).
+ * Ordinals match io.dynoplane.provisioner.FlowTimeout. */
+enum flow_timeout {
+	FLOW_T_TCP_OPENING = 0,     /* TCP seen one way only (SYN unanswered) */
+	FLOW_T_TCP_ESTABLISHED = 1, /* TCP seen both ways, not FIN from both sides (half-closed stays here) */
+	FLOW_T_TCP_CLOSING = 2,     /* TCP FIN seen from both sides */
+	FLOW_T_UDP = 3,             /* UDP (and other protocols) seen one way only */
+	FLOW_T_UDP_REPLIED = 4,     /* UDP (and other protocols) seen both ways */
+	FLOW_T_ICMP = 5,            /* ICMP echo */
+	FLOW_T_MAX,
+};
+
+/* Defaults, seconds. Conntrack's spirit (syn_sent 120, time_wait 120, udp 30 / stream 120, icmp 30),
+ * established much shorter than its 5 days: an idle hour, then the dyno's next packet re-tracks it. */
+#define FLOW_TIMEOUT_TCP_OPENING_S     120
+#define FLOW_TIMEOUT_TCP_ESTABLISHED_S 3600
+#define FLOW_TIMEOUT_TCP_CLOSING_S     120
+#define FLOW_TIMEOUT_UDP_S             30
+#define FLOW_TIMEOUT_UDP_REPLIED_S     120
+#define FLOW_TIMEOUT_ICMP_S            30
 
 /* Key of the verdict counters (values: per-CPU __u64 packets). */
 struct verdict_key {

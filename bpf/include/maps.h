@@ -24,13 +24,22 @@ struct {
 	__type(value, __be32);
 } dyno_by_ifindex SEC(".maps");
 
-/* Conntrack: flows the rules let start, so that their replies pass. */
+/* Conntrack: flows the rules let start, so that their replies pass. Entries expire in the datapath
+ * (flow_value); LRU eviction only bounds the table. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 262144);
 	__type(key, struct flow_key);
 	__type(value, struct flow_value);
 } flows SEC(".maps");
+
+/* enum flow_timeout -> idle timeout in ns; 0 (the initial value) = the FLOW_TIMEOUT_*_S default. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOW_T_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} flow_timeouts SEC(".maps");
 
 /* Destinations outside the dyno range dynos may reach; empty = no egress. Value unused. */
 struct {

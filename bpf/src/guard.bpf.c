@@ -15,7 +15,7 @@
 #ifndef AF_INET
 #define AF_INET 2
 #endif
-#define REFRESH_NS 1000000000ull /* refresh a flow's last_seen at most once a second */
+#define REFRESH_NS 1000000000ull /* refresh a flow's last_seen at most once a second (map write avoidance) */
 
 static __always_inline int verdict(__u32 dyno_id, __u32 reason, int action)
 {
@@ -32,30 +32,110 @@ static __always_inline int verdict(__u32 dyno_id, __u32 reason, int action)
 #define PASS(id, reason) verdict(id, reason, TC_ACT_UNSPEC)
 #define DROP(id, reason) verdict(id, reason, TC_ACT_SHOT)
 
-static __always_inline void track(struct flow_key *key, __u32 initiator)
+/* Idle timeout of the flow in its state: flow_timeouts, else the default. */
+static __always_inline __u64 flow_timeout_ns(const struct flow_key *key, const struct flow_value *flow)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct flow_value *flow = bpf_map_lookup_elem(&flows, key);
+	__u32 kind;
+	__u64 seconds;
+	int both_ways = (flow->state & (FLOW_S_DYNO | FLOW_S_REMOTE)) == (FLOW_S_DYNO | FLOW_S_REMOTE);
 
-	if (flow) {
-		if (now - flow->last_seen_ns > REFRESH_NS)
-			flow->last_seen_ns = now;
-		return;
+	if (key->proto == IPPROTO_TCP) {
+		if ((flow->state & (FLOW_S_FIN_DYNO | FLOW_S_FIN_REMOTE)) == (FLOW_S_FIN_DYNO | FLOW_S_FIN_REMOTE)) {
+			kind = FLOW_T_TCP_CLOSING;
+			seconds = FLOW_TIMEOUT_TCP_CLOSING_S;
+		} else if (both_ways) {
+			kind = FLOW_T_TCP_ESTABLISHED;
+			seconds = FLOW_TIMEOUT_TCP_ESTABLISHED_S;
+		} else {
+			kind = FLOW_T_TCP_OPENING;
+			seconds = FLOW_TIMEOUT_TCP_OPENING_S;
+		}
+	} else if (key->proto == IPPROTO_ICMP) {
+		kind = FLOW_T_ICMP;
+		seconds = FLOW_TIMEOUT_ICMP_S;
+	} else if (both_ways) {
+		kind = FLOW_T_UDP_REPLIED;
+		seconds = FLOW_TIMEOUT_UDP_REPLIED_S;
+	} else {
+		kind = FLOW_T_UDP;
+		seconds = FLOW_TIMEOUT_UDP_S;
 	}
-	struct flow_value value = { .initiator = initiator, .last_seen_ns = now };
-	bpf_map_update_elem(&flows, key, &value, BPF_NOEXIST);
+	__u64 *configured = bpf_map_lookup_elem(&flow_timeouts, &kind);
+	if (configured && *configured)
+		return *configured;
+	return seconds * 1000000000ull;
 }
 
-static __always_inline struct flow_value *tracked(struct flow_key *key)
+/* Idle for longer than timeout? Signed: another CPU may have just stored a last_seen later than now. */
+static __always_inline int idle_longer(const struct flow_value *flow, __u64 now, __u64 timeout)
 {
-	struct flow_value *flow = bpf_map_lookup_elem(&flows, key);
+	return (__s64)(now - flow->last_seen_ns) > (__s64)timeout;
+}
 
-	if (flow) {
-		__u64 now = bpf_ktime_get_ns();
-		if (now - flow->last_seen_ns > REFRESH_NS)
-			flow->last_seen_ns = now;
+/* A flow of another generation (the address was forgotten and admitted again) or past its timeout
+ * is no flow: the datapath enforces expiry itself; nothing has to sweep the table. */
+static __always_inline int flow_live(const struct flow_key *key, const struct flow_value *flow, __u32 gen, __u64 now)
+{
+	return flow->gen == gen && !idle_longer(flow, now, flow_timeout_ns(key, flow));
+}
+
+#define FROM_DYNO 0
+#define TO_DYNO 1
+
+/*
+ * One packet of key's flow (key from the dyno's point of view), going `dir`. If the flow is live:
+ * records what the packet shows (direction, FIN), refreshes last_seen (at most once a second, or a
+ * sixteenth of the timeout if shorter, unless the state changed), ends the flow on a TCP RST (after
+ * letting that RST through), and returns its initiator. Otherwise removes a stale entry and returns 0,
+ * or, when `start` is non-zero and the packet is no RST, starts the flow with that initiator and
+ * returns it.
+ */
+static __always_inline __u32 flow_packet(struct flow_key *key, __u32 gen, int dir, __u8 tcp_flags, __u32 start)
+{
+	__u64 now = bpf_ktime_get_ns();
+	int tcp = key->proto == IPPROTO_TCP;
+	__u8 seen = dir == FROM_DYNO ? FLOW_S_DYNO : FLOW_S_REMOTE;
+
+	if (tcp && (tcp_flags & TCP_FLAG_FIN))
+		seen |= dir == FROM_DYNO ? FLOW_S_FIN_DYNO : FLOW_S_FIN_REMOTE;
+	int rst = tcp && (tcp_flags & TCP_FLAG_RST);
+
+	struct flow_value *flow = bpf_map_lookup_elem(&flows, key);
+	if (flow && flow->gen == gen) {
+		__u64 timeout = flow_timeout_ns(key, flow);
+		if (!idle_longer(flow, now, timeout)) {
+			__u32 initiator = flow->initiator;
+			if (rst) {
+				bpf_map_delete_elem(&flows, key);
+				return initiator;
+			}
+			/* A new connection on the tuple of one that was closing (TIME_WAIT reuse) starts afresh. */
+			if (tcp && (tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN &&
+			    (flow->state & (FLOW_S_FIN_DYNO | FLOW_S_FIN_REMOTE))) {
+				flow->state = seen;
+				flow->last_seen_ns = now;
+				return initiator;
+			}
+			__u64 refresh = timeout >> 4;
+			if (refresh > REFRESH_NS)
+				refresh = REFRESH_NS;
+			if ((flow->state & seen) != seen) {
+				flow->state |= seen; /* a lost race only delays a state change to the next packet */
+				flow->last_seen_ns = now;
+			} else if (idle_longer(flow, now, refresh)) {
+				flow->last_seen_ns = now;
+			}
+			return initiator;
+		}
 	}
-	return flow;
+	if (!start || rst) {
+		if (flow)
+			bpf_map_delete_elem(&flows, key);
+		return 0;
+	}
+	struct flow_value value = { .initiator = start, .state = seen, .gen = gen, .last_seen_ns = now };
+	bpf_map_update_elem(&flows, key, &value, BPF_ANY); /* replaces a stale entry */
+	return start;
 }
 
 static __always_inline int same_mac(const __u8 *a, const __u8 *b)
@@ -102,7 +182,7 @@ int dyno_from(struct __sk_buff *skb)
 	struct dyno_info *self = guarded(skb, &addr);
 	if (!self)
 		return DROP(0, VERDICT_DROP_UNGUARDED);
-	__u32 id = self->id;
+	__u32 id = self->id, gen = self->gen;
 
 	struct packet p = {};
 	int parsed = parse(skb, &p);
@@ -125,7 +205,7 @@ int dyno_from(struct __sk_buff *skb)
 	if (peer) {
 		if (self->space_id != 0 && peer->space_id == self->space_id) {
 			if (starts)
-				track(&key, FLOW_SPACE);
+				flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, FLOW_SPACE);
 			return PASS(id, VERDICT_PASS_SPACE);
 		}
 		return DROP(id, VERDICT_DROP_TO_DYNO);
@@ -133,8 +213,7 @@ int dyno_from(struct __sk_buff *skb)
 
 	if ((bpf_ntohl(p.daddr) & DYNO_MASK) == DYNO_NET || host_local(skb, &p)) {
 		/* The host serves nothing to dynos: only replies on connections the router opened. */
-		struct flow_value *flow = p.proto == IPPROTO_TCP ? tracked(&key) : NULL;
-		if (flow && flow->initiator == FLOW_ROUTER)
+		if (p.proto == IPPROTO_TCP && flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, 0) == FLOW_ROUTER)
 			return PASS(id, VERDICT_PASS_REPLY);
 		return DROP(id, VERDICT_DROP_TO_HOST);
 	}
@@ -143,7 +222,7 @@ int dyno_from(struct __sk_buff *skb)
 	if (!bpf_map_lookup_elem(&egress_cidrs, &cidr))
 		return DROP(id, VERDICT_DROP_NO_EGRESS);
 	if (starts)
-		track(&key, FLOW_DYNO);
+		flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, FLOW_DYNO);
 	return PASS(id, VERDICT_PASS_EGRESS);
 }
 
@@ -154,7 +233,7 @@ int dyno_to(struct __sk_buff *skb)
 	struct dyno_info *self = guarded(skb, &addr);
 	if (!self)
 		return DROP(0, VERDICT_DROP_UNGUARDED);
-	__u32 id = self->id;
+	__u32 id = self->id, gen = self->gen;
 
 	struct packet p = {};
 	int parsed = parse(skb, &p);
@@ -176,8 +255,19 @@ int dyno_to(struct __sk_buff *skb)
 			key.dyno_port = p.sport;
 			key.remote_port = 0;
 		}
-		if (tracked(&key))
+		if (flow_packet(&key, gen, TO_DYNO, p.tcp_flags, 0))
 			return PASS(id, VERDICT_PASS_REPLY);
+	}
+
+	/* An ICMP error about a packet of a live flow of the dyno's (frag-needed: PMTU discovery). It
+	 * neither refreshes nor changes the flow. */
+	if (p.proto == IPPROTO_ICMP && (p.icmp_type == ICMP_DEST_UNREACH || p.icmp_type == ICMP_TIME_EXCEEDED)) {
+		struct flow_key quoted = {};
+		if (parse_icmp_error(skb, &p, &quoted) == 0 && quoted.dyno == addr) {
+			struct flow_value *flow = bpf_map_lookup_elem(&flows, &quoted);
+			if (flow && flow_live(&quoted, flow, gen, bpf_ktime_get_ns()))
+				return PASS(id, VERDICT_PASS_ICMP_ERROR);
+		}
 	}
 
 	struct dyno_info *peer = bpf_map_lookup_elem(&dynos, &p.saddr);
@@ -191,7 +281,7 @@ int dyno_to(struct __sk_buff *skb)
 			.proto = p.proto, .dyno = p.daddr, .remote = p.saddr,
 			.dyno_port = p.dport, .remote_port = p.sport,
 		};
-		track(&key, FLOW_ROUTER);
+		flow_packet(&key, gen, TO_DYNO, p.tcp_flags, FLOW_ROUTER);
 		return PASS(id, VERDICT_PASS_ROUTER);
 	}
 	return DROP(id, VERDICT_DROP_INBOUND);

@@ -15,8 +15,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,10 @@ public final class IsolationPlane implements AutoCloseable {
     private static final int DYNO_F_INTERNAL = 1;
     static final int TC_ACT_UNSPEC = -1, TC_ACT_SHOT = 2;
     /** The guard's maps, pinned by these names: what a restarted plane adopts. */
-    private static final List<String> MAPS = List.of("dynos", "dyno_by_ifindex", "flows", "egress_cidrs", "verdicts");
+    private static final List<String> MAPS = List.of("dynos", "dyno_by_ifindex", "flows", "flow_timeouts", "egress_cidrs", "verdicts");
+    /** Layouts of bpf/include/dynoplane.h (GuardLayoutTest checks them against the C). */
+    static final int DYNO_INFO_SIZE = 28, DYNO_INFO_GEN = 24;
+    static final int FLOW_VALUE_SIZE = 16, FLOW_VALUE_STATE = 1, FLOW_VALUE_GEN = 4, FLOW_VALUE_LAST_SEEN = 8;
 
     /**
      * What the guard needs to know of one dyno. {@code id} keys its counters; {@code port} is the
@@ -67,7 +70,9 @@ public final class IsolationPlane implements AutoCloseable {
     private final BpfMap dynoByIfindex;
     private final BpfMap flows;
     private final BpfMap egressCidrs;
+    private final BpfMap flowTimeouts;
     private final VerdictCounters counters;
+    private int lastGeneration; // guarded by this; 0 until the first admit
 
     private IsolationPlane(BpfObject object, Path pins, GuardHooks hooks) {
         this.object = object;
@@ -79,6 +84,7 @@ public final class IsolationPlane implements AutoCloseable {
         this.dynoByIfindex = object.map("dyno_by_ifindex");
         this.flows = object.map("flows");
         this.egressCidrs = object.map("egress_cidrs");
+        this.flowTimeouts = object.map("flow_timeouts");
         this.counters = new VerdictCounters(object.map("verdicts"));
     }
 
@@ -187,19 +193,24 @@ public final class IsolationPlane implements AutoCloseable {
         hooks.release(hostIfindex);
     }
 
-    /** The dyno's map entries: {@code dynos} by address, {@code dyno_by_ifindex} by its host veth. */
+    /**
+     * The dyno's map entries: {@code dynos} by address, {@code dyno_by_ifindex} by its host veth. Every
+     * admit gives the dyno a new generation: flows tracked under an earlier one (a forgotten dyno's at the
+     * same address, or this dyno's before a policy change) are stale from then on.
+     */
     public void admit(DynoPolicy p) {
-        ByteBuffer info = le(24)
+        ByteBuffer info = le(DYNO_INFO_SIZE)
                 .putInt(p.id()).putInt(p.spaceId()).putShort((short) p.port())
                 .put((byte) (p.internal() ? DYNO_F_INTERNAL : 0)).put((byte) 0)
                 .put(p.mac()).put((byte) 0).put((byte) 0)
-                .order(ByteOrder.BIG_ENDIAN).putInt(p.subnet().hostAddress());
+                .order(ByteOrder.BIG_ENDIAN).putInt(p.subnet().hostAddress())
+                .order(ByteOrder.nativeOrder()).putInt(nextGeneration());
         byte[] address = be32(p.subnet().dynoAddress());
         dynos.update(address, info.array(), BpfMap.BPF_ANY);
         dynoByIfindex.update(le(4).putInt(p.hostIfindex()).array(), address, BpfMap.BPF_ANY);
     }
 
-    /** Removes the dyno from the guard: its entries, its counters and its tracked flows. */
+    /** Removes the dyno from the guard: its entries and its counters; its tracked flows are stale (see {@link #admit}). */
     public void forget(DynoPolicy p) {
         forgetIfindex(p.hostIfindex());
         forget(p.subnet());
@@ -210,14 +221,14 @@ public final class IsolationPlane implements AutoCloseable {
         dynoByIfindex.delete(le(4).putInt(hostIfindex).array());
     }
 
-    /** As {@link #forget(DynoPolicy)} when only the /30 is known (reconcile): the ifindex entry goes with its veth's filters. */
+    /**
+     * As {@link #forget(DynoPolicy)} when only the /30 is known (reconcile): the ifindex entry goes with its veth's filters.
+     * Does not touch {@code flows}: the dyno's flows keep a generation no later admit at this address gets, so the
+     * guard treats them as absent (and drops them when it meets them); LRU eviction reclaims the rest.
+     */
     public void forget(Subnet subnet) {
-        byte[] address = be32(subnet.dynoAddress());
-        dynos.delete(address);
+        dynos.delete(be32(subnet.dynoAddress()));
         forgetCounters(subnet.dynoId());
-        for (byte[] key : flows.keys()) {
-            if (Arrays.equals(key, 4, 8, address, 0, 4)) flows.delete(key);
-        }
     }
 
     /** Lets dynos reach {@code cidr} ("203.0.113.0/24"), outside the dyno range. */
@@ -238,8 +249,61 @@ public final class IsolationPlane implements AutoCloseable {
     /** Drops a dyno's counters (ids follow /30s, which are reused). */
     public void forgetCounters(int dynoId) { counters.forget(dynoId); }
 
-    /** Tracked flows (connections, datagram exchanges, echoes) in the conntrack map. */
-    public int flowCount() { return flows.keys().size(); }
+    /**
+     * Live tracked flows (connections, datagram exchanges, echoes): entries of the conntrack map whose
+     * dyno is admitted under the flow's generation and that are not past their idle timeout. Reads the
+     * whole table (diagnostics, tests).
+     */
+    public int flowCount() {
+        long now = System.nanoTime(); // CLOCK_MONOTONIC on Linux, as bpf_ktime_get_ns
+        Map<Integer, Integer> generations = new HashMap<>();
+        int live = 0;
+        for (byte[] key : flows.keys()) {
+            byte[] value = flows.lookup(key).orElse(null);
+            if (value == null) continue;
+            int address = ByteBuffer.wrap(key, 4, 4).order(ByteOrder.BIG_ENDIAN).getInt();
+            Integer gen = generations.computeIfAbsent(address, a -> dynos.lookup(be32(a))
+                    .map(info -> le(info).getInt(DYNO_INFO_GEN)).orElse(null));
+            ByteBuffer flow = le(value);
+            if (gen == null || gen != flow.getInt(FLOW_VALUE_GEN)) continue;
+            long idle = now - flow.getLong(FLOW_VALUE_LAST_SEEN);
+            if (idle <= flowTimeout(FlowTimeout.of(key[0] & 0xff, value[FLOW_VALUE_STATE] & 0xff)).toNanos()) live++;
+        }
+        return live;
+    }
+
+    /** Entries in the conntrack map, stale ones included (tests). */
+    int flowEntries() { return flows.keys().size(); }
+
+    /** Sets the idle timeout of flows in {@code state} (all dynos, from their next packet on). */
+    public void flowTimeout(FlowTimeout state, Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("flow timeout must be positive: " + timeout);
+        flowTimeouts.update(le(4).putInt(state.ordinal()).array(), le(8).putLong(timeout.toNanos()).array(), BpfMap.BPF_ANY);
+    }
+
+    /** The idle timeout the guard applies to flows in {@code state}: as set, else the default. */
+    public Duration flowTimeout(FlowTimeout state) {
+        long ns = flowTimeouts.lookup(le(4).putInt(state.ordinal()).array()).map(v -> le(v).getLong()).orElse(0L);
+        return ns == 0 ? state.defaultTimeout() : Duration.ofNanos(ns);
+    }
+
+    /**
+     * The next dyno generation: after the largest of the seconds since the epoch at first use and every
+     * generation in {@code dynos} (a plane reusing the maps of an earlier one), then one more per admit.
+     * Unsigned 32 bits, as the guard compares them (equality only).
+     */
+    private synchronized int nextGeneration() {
+        if (lastGeneration == 0) {
+            int seed = (int) (System.currentTimeMillis() / 1000);
+            for (byte[] address : dynos.keys()) {
+                int gen = dynos.lookup(address).map(info -> le(info).getInt(DYNO_INFO_GEN)).orElse(0);
+                if (Integer.compareUnsigned(gen, seed) > 0) seed = gen;
+            }
+            lastGeneration = seed;
+        }
+        if (++lastGeneration == 0) lastGeneration = 1; // 0 means "not seeded"
+        return lastGeneration;
+    }
 
     /** The kernel ids of this plane's {@code dyno_from} and {@code dyno_to}: what adopted veths must run. */
     int[] programIds() {

@@ -34,7 +34,9 @@ public enum Verdict {
     /** New inbound traffic the dyno does not accept. */
     DROP_INBOUND,
     /** The interface has no dyno registered (fail closed); counted under dyno id 0. */
-    DROP_UNGUARDED;
+    DROP_UNGUARDED,
+    /** ICMP destination unreachable (frag-needed among them) or time exceeded, quoting a live flow of the dyno's. */
+    PASS_ICMP_ERROR;
 
     public boolean passes() { return name().startsWith("PASS_"); }
 

@@ -13,6 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
@@ -34,7 +36,7 @@ class IsolationGuardTest {
     private static final int INTERNET = Subnet.parse("198.51.100.7");
     private static final int ETH_IP = 0x0800;
     private static final int TCP = 6, UDP = 17, ICMP = 1;
-    private static final int SYN = 0x02, ACK = 0x10;
+    private static final int FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
 
     private final Subnet self = new Subnet(Subnet.parse("172.16.0.0"));
     private final Subnet other = new Subnet(Subnet.parse("172.16.0.4"));
@@ -329,6 +331,191 @@ class IsolationGuardTest {
         assertThat(run(plane::fromDyno, frame(self.dynoMac(), 0x0806, new byte[28]))).isEqualTo(TC_ACT_SHOT);
     }
 
+    // ---- Flow lifetime ------------------------------------------------------------------------------------------
+
+    @Test
+    void aRstFromTheRemoteEndsTheFlowAndARstStartsNone() {
+        plane.allowEgress("198.51.100.0/24");
+        int dyno = self.dynoAddress();
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, SYN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, ACK), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        // The RST itself reaches the dyno; nothing of the flow after it does.
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, RST | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, FIN | ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        assertThat(plane.flowEntries()).isZero();
+        // A RST the dyno sends passes (egress is allowed) but opens nothing.
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40001, 443, RST), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40001, ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        assertThat(plane.flowEntries()).isZero();
+    }
+
+    @Test
+    void aRstFromTheDynoEndsTheRoutersConnection() {
+        int gw = self.hostAddress(), dyno = self.dynoAddress();
+        expect(plane::toDyno, segment(gw, dyno, 33000, 5000, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_ROUTER);
+        expect(plane::fromDyno, segment(dyno, gw, 5000, 33000, SYN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::toDyno, segment(gw, dyno, 33000, 5000, ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::fromDyno, segment(dyno, gw, 5000, 33000, RST), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::toDyno, segment(gw, dyno, 33000, 5000, ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        expect(plane::fromDyno, segment(dyno, gw, 5000, 33000, ACK), TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+        assertThat(plane.flowCount()).isZero();
+    }
+
+    /** The closing timeout is cut to 1 ns: a flow in that state is dead by its next packet, one in any other is not. */
+    @Test
+    void aFinFromBothSidesPutsTheFlowOnTheClosingTimeout() {
+        plane.allowEgress("198.51.100.0/24");
+        plane.flowTimeout(FlowTimeout.TCP_CLOSING, Duration.ofNanos(1));
+        int dyno = self.dynoAddress();
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, SYN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, ACK), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        // Half-closed by the dyno: the remote may still send (established timeout).
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, FIN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        assertThat(plane.flowCount()).isEqualTo(1);
+        // The remote's FIN closes it; past the closing timeout, the flow is gone.
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, FIN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        assertThat(plane.flowCount()).isZero();
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        assertThat(plane.flowEntries()).isZero();
+    }
+
+    /** Timeouts cut to 1 ns one state at a time: expiry follows the flow's state and removes it for good. */
+    @Test
+    void aFlowIdleLongerThanTheTimeoutOfItsStateIsRefusedAndRemoved() {
+        plane.allowEgress("198.51.100.0/24");
+        int dyno = self.dynoAddress();
+        byte[] replyA = datagram(INTERNET, dyno, 53, 40000), replyB = datagram(INTERNET, dyno, 53, 40001);
+        expect(plane::fromDyno, datagram(dyno, INTERNET, 40001, 53), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, replyB, TC_ACT_UNSPEC, self, Verdict.PASS_REPLY); // B has seen both ways
+        plane.flowTimeout(FlowTimeout.UDP, Duration.ofNanos(1));
+        expect(plane::fromDyno, datagram(dyno, INTERNET, 40000, 53), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, replyA, TC_ACT_SHOT, self, Verdict.DROP_INBOUND); // unanswered A expired
+        expect(plane::toDyno, replyB, TC_ACT_UNSPEC, self, Verdict.PASS_REPLY); // answered B did not
+        plane.flowTimeout(FlowTimeout.UDP_REPLIED, Duration.ofNanos(1));
+        expect(plane::toDyno, replyB, TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        assertThat(plane.flowEntries()).isZero();
+        // Removed, not just skipped: the flow does not come back with a longer timeout.
+        plane.flowTimeout(FlowTimeout.UDP_REPLIED, Duration.ofMinutes(2));
+        expect(plane::toDyno, replyB, TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, INTERNET, ICMP, 5, 0, icmp(8, 77))), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        assertThat(plane.flowCount()).isEqualTo(2);
+        plane.flowTimeout(FlowTimeout.ICMP, Duration.ofNanos(1));
+        plane.flowTimeout(FlowTimeout.TCP_OPENING, Duration.ofNanos(1));
+        assertThat(plane.flowCount()).isZero();
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(INTERNET, dyno, ICMP, 5, 0, icmp(0, 77))), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, SYN | ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        // The dyno's next packet starts the flow afresh (under the timeout of its new state).
+        plane.flowTimeout(FlowTimeout.TCP_OPENING, Duration.ofMinutes(2));
+        expect(plane::fromDyno, segment(dyno, INTERNET, 40000, 443, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, SYN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+    }
+
+    /** Real time: replies every 100 ms keep a flow with a 1.5 s timeout alive for 3 s (last_seen refreshed); 2 s of silence end it. */
+    @Test
+    void packetsKeepAFlowAliveSilenceEndsIt() throws InterruptedException {
+        plane.allowEgress("198.51.100.0/24");
+        plane.flowTimeout(FlowTimeout.UDP, Duration.ofMillis(1500));
+        plane.flowTimeout(FlowTimeout.UDP_REPLIED, Duration.ofMillis(1500));
+        int dyno = self.dynoAddress();
+        expect(plane::fromDyno, datagram(dyno, INTERNET, 40000, 53), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < end) {
+            expect(plane::toDyno, datagram(INTERNET, dyno, 53, 40000), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+            Thread.sleep(100);
+        }
+        Thread.sleep(2000);
+        expect(plane::toDyno, datagram(INTERNET, dyno, 53, 40000), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+    }
+
+    @Test
+    void aForgottenDynosFlowsAreStaleForTheNextDynoAtItsAddressWithoutAScan() {
+        plane.allowEgress("198.51.100.0/24");
+        int dyno = self.dynoAddress();
+        byte[] syn = ipv4(dyno, INTERNET, TCP, 5, 0, tcp(40000, 443, SYN));
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, syn), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, SYN | ACK), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::fromDyno, datagram(dyno, INTERNET, 40000, 53), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        assertThat(plane.flowCount()).isEqualTo(2);
+
+        plane.forget(policy(self, 5000, 0, false, LO));
+        assertThat(plane.flowEntries()).as("forget leaves the conntrack table alone").isEqualTo(2);
+        assertThat(plane.flowCount()).as("but its flows are no longer live").isZero();
+        plane.admit(policy(self, 5000, 0, false, LO)); // the next dyno on this /30
+
+        // Nothing of the old dyno's flows reaches the new one, not even an ICMP error quoting them.
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(INTERNET, dyno, ICMP, 5, 0, icmpError(3, 4, syn))),
+                TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        expect(plane::toDyno, segment(INTERNET, dyno, 443, 40000, ACK), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        expect(plane::toDyno, datagram(INTERNET, dyno, 53, 40000), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        assertThat(plane.flowEntries()).as("stale entries go when met").isZero();
+        // The new dyno's own flows work, on the very same tuple.
+        expect(plane::fromDyno, datagram(dyno, INTERNET, 40000, 53), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        expect(plane::toDyno, datagram(INTERNET, dyno, 53, 40000), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        assertThat(plane.flowCount()).isEqualTo(1);
+    }
+
+    // ---- ICMP errors ------------------------------------------------------------------------------------------
+
+    @Test
+    void icmpErrorsQuotingALiveFlowOfTheDynosPassOthersDoNot() {
+        plane.allowEgress("198.51.100.0/24");
+        int dyno = self.dynoAddress(), hop = Subnet.parse("198.51.100.1"); // a router on the path
+        byte[] syn = ipv4(dyno, INTERNET, TCP, 5, 0, tcp(40000, 443, SYN));
+        byte[] query = ipv4(dyno, INTERNET, UDP, 5, 0, udp(40000, 53));
+        byte[] echo = ipv4(dyno, INTERNET, ICMP, 5, 0, icmp(8, 77));
+        for (byte[] packet : new byte[][] {syn, query, echo}) {
+            expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, packet), TC_ACT_UNSPEC, self, Verdict.PASS_EGRESS);
+        }
+        int before = plane.flowCount();
+
+        // Frag-needed (PMTU discovery), other unreachables, time exceeded; from the remote or a hop; IP options either side.
+        for (byte[] error : new byte[][] {
+                icmpError(3, 4, syn), icmpError(3, 3, query), icmpError(3, 1, echo), icmpError(11, 0, syn),
+                icmpError(3, 4, Arrays.copyOf(syn, 28)), // just the 8 bytes of L4 the RFC asks for
+                icmpError(3, 4, ipv4(dyno, INTERNET, TCP, 9, 0, tcp(40000, 443, SYN)))}) {
+            expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(hop, dyno, ICMP, 5, 0, error)), TC_ACT_UNSPEC, self, Verdict.PASS_ICMP_ERROR);
+            expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(INTERNET, dyno, ICMP, 7, 0, error)), TC_ACT_UNSPEC, self, Verdict.PASS_ICMP_ERROR);
+        }
+
+        // Quoting what the dyno never sent, or not quoting enough, or not an error the guard lets in.
+        for (byte[] error : new byte[][] {
+                icmpError(3, 4, ipv4(dyno, INTERNET, TCP, 5, 0, tcp(40001, 443, SYN))),      // another port of the dyno's
+                icmpError(3, 4, ipv4(dyno, INTERNET, TCP, 5, 0, tcp(40000, 444, SYN))),      // another remote port
+                icmpError(3, 4, ipv4(dyno, INTERNET + 1, TCP, 5, 0, tcp(40000, 443, SYN))),  // another remote
+                icmpError(3, 4, ipv4(dyno, INTERNET, UDP, 5, 0, tcp(40000, 443, SYN))),      // another protocol
+                icmpError(3, 4, ipv4(other.dynoAddress(), INTERNET, TCP, 5, 0, tcp(40000, 443, SYN))), // another dyno's
+                icmpError(3, 1, ipv4(dyno, INTERNET, ICMP, 5, 0, icmp(8, 78))),              // another echo id
+                icmpError(3, 1, ipv4(dyno, INTERNET, ICMP, 5, 0, icmp(0, 77))),              // an echo reply
+                icmpError(3, 4, Arrays.copyOf(syn, 27)),                                     // 7 bytes of L4
+                icmpError(3, 4, ipv4(dyno, INTERNET, TCP, 5, 0x2000, tcp(40000, 443, SYN))), // a fragment
+                icmpError(5, 1, syn),                                                       // redirect
+                icmpError(12, 0, syn)}) {                                                   // parameter problem
+            expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(hop, dyno, ICMP, 5, 0, error)), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        }
+        // The errors neither started, refreshed away nor ended anything.
+        assertThat(plane.flowCount()).isEqualTo(before);
+
+        // Once the flow has expired, its errors are dropped too.
+        plane.flowTimeout(FlowTimeout.TCP_OPENING, Duration.ofNanos(1));
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(hop, dyno, ICMP, 5, 0, icmpError(3, 4, syn))), TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+    }
+
+    @Test
+    void icmpErrorsAboutTheDynosRepliesToTheRouterPass() {
+        int gw = self.hostAddress(), dyno = self.dynoAddress();
+        expect(plane::toDyno, segment(gw, dyno, 33000, 5000, SYN), TC_ACT_UNSPEC, self, Verdict.PASS_ROUTER);
+        byte[] synAck = ipv4(dyno, gw, TCP, 5, 0, tcp(5000, 33000, SYN | ACK));
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, synAck), TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(gw, dyno, ICMP, 5, 0, icmpError(3, 4, synAck))), TC_ACT_UNSPEC, self, Verdict.PASS_ICMP_ERROR);
+    }
+
     // ---- Helpers ------------------------------------------------------------------------------------------------
 
     private void expect(ToIntFunction<byte[]> program, byte[] frame, int action, Subnet dyno, Verdict reason) {
@@ -367,6 +554,21 @@ class IsolationGuardTest {
 
     private static byte[] udp(int sport, int dport) {
         return ByteBuffer.allocate(8).putShort((short) sport).putShort((short) dport).putShort((short) 8).putShort((short) 0).array();
+    }
+
+    /** A TCP segment in a frame from the dyno's MAC (the guard checks it only on dyno_from). */
+    private byte[] segment(int src, int dst, int sport, int dport, int flags) {
+        return frame(self.dynoMac(), ETH_IP, ipv4(src, dst, TCP, 5, 0, tcp(sport, dport, flags)));
+    }
+
+    private byte[] datagram(int src, int dst, int sport, int dport) {
+        return frame(self.dynoMac(), ETH_IP, ipv4(src, dst, UDP, 5, 0, udp(sport, dport)));
+    }
+
+    /** ICMP error of {@code type} and {@code code} (next-hop MTU 1400, as frag-needed has it) quoting {@code quoted}. */
+    private static byte[] icmpError(int type, int code, byte[] quoted) {
+        return ByteBuffer.allocate(8 + quoted.length).put((byte) type).put((byte) code).putShort((short) 0)
+                .putShort((short) 0).putShort((short) 1400).put(quoted).array();
     }
 
     private static byte[] icmp(int type, int id) {
