@@ -6,6 +6,7 @@ import io.dynoplane.ffm.BpfObject;
 import io.dynoplane.ffm.BpfProgram;
 import io.dynoplane.ffm.Libbpf;
 import io.dynoplane.ffm.TcAttachPoint;
+import io.dynoplane.ffm.TestRun;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -161,6 +162,15 @@ public final class IsolationPlane implements AutoCloseable {
 
     /** Runs {@code dyno_to} on one Ethernet frame (bpf_prog_test_run, skb ifindex 1) and returns its tc action. */
     int toDyno(byte[] frame) { return Libbpf.testRun(to.fd(), frame, 1).retval(); }
+
+    /**
+     * For benchmarks: runs {@code dyno_from} ({@code fromDyno}) or {@code dyno_to} on one frame {@code repeat}
+     * times with bpf_prog_test_run (skb ifindex 1 in the calling thread's namespace); the duration is the
+     * kernel's average ns per run.
+     */
+    public TestRun testRun(boolean fromDyno, byte[] frame, int repeat) {
+        return Libbpf.testRun((fromDyno ? from : to).fd(), frame, repeat);
+    }
 
     /**
      * Releases the plane's file descriptors. Attached filters keep the programs and maps alive in
