@@ -130,8 +130,9 @@ final class PolicyBench {
 
     // ---- One size -----------------------------------------------------------------------------------------------
 
-    private record SizeResult(int dynos, TestRuns testRuns, Map<Variant, Double> packetNs, Map<Variant, Double> packetSpreadNs,
-                              Map<Variant, Double> gbps) {}
+    /** {@code packetNs}: absolute CPU ns per packet (median); {@code addedNs}: median over rounds of (variant - none) in the same round. */
+    private record SizeResult(int dynos, TestRuns testRuns, Map<Variant, Double> packetNs, Map<Variant, Double> addedNs,
+                              Map<Variant, double[]> addedP10P90, Map<Variant, Double> gbps) {}
 
     private record TestRuns(double synNs, double establishedNs, double dropNs, double synP10, double synP90) {}
 
@@ -174,12 +175,18 @@ final class PolicyBench {
                 }
             }
             Map<Variant, Double> packetNs = new EnumMap<>(Variant.class);
-            Map<Variant, Double> spread = new EnumMap<>(Variant.class);
+            Map<Variant, Double> added = new EnumMap<>(Variant.class);
+            Map<Variant, double[]> addedSpread = new EnumMap<>(Variant.class);
+            List<Double> none = samples.get(Variant.NONE);
             for (Variant v : Variant.values()) {
-                packetNs.put(v, percentile(samples.get(v), 50));
-                spread.put(v, percentile(samples.get(v), 90) - percentile(samples.get(v), 10));
-                log("%d dynos: %-4s %8.1f ns/packet CPU (median of %d rounds of %d, p10..p90 %.1f..%.1f)", n, v.name().toLowerCase(Locale.ROOT),
-                        packetNs.get(v), samples.get(v).size(), perRound.get(v), percentile(samples.get(v), 10), percentile(samples.get(v), 90));
+                List<Double> mine = samples.get(v), diff = new ArrayList<>();
+                for (int r = 0; r < mine.size(); r++) diff.add(mine.get(r) - none.get(r));
+                packetNs.put(v, percentile(mine, 50));
+                added.put(v, percentile(diff, 50));
+                addedSpread.put(v, new double[] {percentile(diff, 10), percentile(diff, 90)});
+                log("%d dynos: %-4s %8.1f ns/packet CPU (median of %d rounds of %d, p10..p90 %.1f..%.1f); added over none, paired by round: %.1f (p10..p90 %.1f..%.1f)",
+                        n, v.name().toLowerCase(Locale.ROOT), packetNs.get(v), mine.size(), perRound.get(v), percentile(mine, 10), percentile(mine, 90),
+                        added.get(v), addedSpread.get(v)[0], addedSpread.get(v)[1]);
             }
             for (Topology t : topologies.values()) t.closeSender();
 
@@ -193,9 +200,10 @@ final class PolicyBench {
             Map<Variant, Double> gbps = new EnumMap<>(Variant.class);
             for (Variant v : Variant.values()) {
                 gbps.put(v, percentile(streams.get(v), 50));
-                log("%d dynos: %-4s %6.2f Gbit/s router -> web dyno (median of %d)", n, v.name().toLowerCase(Locale.ROOT), gbps.get(v), streams.get(v).size());
+                log("%d dynos: %-4s %6.2f Gbit/s router -> web dyno (median of %s)", n, v.name().toLowerCase(Locale.ROOT), gbps.get(v),
+                        streams.get(v).stream().map(g -> String.format(Locale.ROOT, "%.2f", g)).toList());
             }
-            return new SizeResult(n, testRuns, packetNs, spread, gbps);
+            return new SizeResult(n, testRuns, packetNs, added, addedSpread, gbps);
         } finally {
             for (Topology t : topologies.values()) t.close();
             if (plane != null) plane.close();
@@ -497,36 +505,32 @@ final class PolicyBench {
 
     private static void report(Options options, Map<Integer, SizeResult> results, Map<String, Object> json) {
         System.out.println();
-        System.out.println("  dynos | bpf test_run SYN (est, drop) |  added ns/packet, real packets: bpf   nft      ipt  | base ns/pkt | Gbit/s none   bpf   nft   ipt");
+        System.out.println("  dynos | bpf test_run ns: SYN  est  drop | real packets, ns/packet added over none (p10..p90): bpf, nft, ipt | none ns/pkt | Gbit/s: none   bpf   nft   ipt");
         for (SizeResult r : results.values()) {
-            double base = r.packetNs().get(Variant.NONE);
-            System.out.printf(Locale.ROOT, "  %5d | %6.1f ns (%5.1f, %5.1f)        |                              %6.1f %6.1f %8.1f  | %8.1f    |        %5.2f %5.2f %5.2f %5.2f%n",
+            System.out.printf(Locale.ROOT, "  %5d |              %5.1f %5.1f %5.1f | %s %s %s | %8.1f    | %5.2f %5.2f %5.2f %5.2f%n",
                     r.dynos(), r.testRuns().synNs(), r.testRuns().establishedNs(), r.testRuns().dropNs(),
-                    r.packetNs().get(Variant.BPF) - base, r.packetNs().get(Variant.NFT) - base, r.packetNs().get(Variant.IPT) - base, base,
+                    added(r, Variant.BPF), added(r, Variant.NFT), added(r, Variant.IPT), r.packetNs().get(Variant.NONE),
                     r.gbps().get(Variant.NONE), r.gbps().get(Variant.BPF), r.gbps().get(Variant.NFT), r.gbps().get(Variant.IPT));
         }
         for (SizeResult r : results.values()) {
             int n = r.dynos();
-            double base = r.packetNs().get(Variant.NONE);
             json.put("bpf_ns_" + n, r.testRuns().synNs());
-            json.put("nft_ns_" + n, r.packetNs().get(Variant.NFT) - base);
-            json.put("ipt_ns_" + n, r.packetNs().get(Variant.IPT) - base);
+            json.put("nft_ns_" + n, r.addedNs().get(Variant.NFT));
+            json.put("ipt_ns_" + n, r.addedNs().get(Variant.IPT));
         }
         for (SizeResult r : results.values()) {
             int n = r.dynos();
-            double base = r.packetNs().get(Variant.NONE);
-            json.put("bpf_real_ns_" + n, r.packetNs().get(Variant.BPF) - base);
+            json.put("bpf_real_ns_" + n, r.addedNs().get(Variant.BPF));
             json.put("bpf_est_ns_" + n, r.testRuns().establishedNs());
             json.put("bpf_drop_ns_" + n, r.testRuns().dropNs());
-            json.put("base_pkt_ns_" + n, base);
-            json.put("pkt_spread_ns_" + n, r.packetSpreadNs().values().stream().mapToDouble(Double::doubleValue).max().orElse(0));
+            json.put("base_pkt_ns_" + n, r.packetNs().get(Variant.NONE));
             for (Variant v : Variant.values()) json.put((v == Variant.NONE ? "base" : v.name().toLowerCase(Locale.ROOT)) + "_gbps_" + n, r.gbps().get(v));
         }
         SizeResult smallest = results.values().stream().min((a, b) -> Integer.compare(a.dynos(), b.dynos())).orElseThrow();
         SizeResult largest = results.values().stream().max((a, b) -> Integer.compare(a.dynos(), b.dynos())).orElseThrow();
         double flat = largest.testRuns().synNs() / smallest.testRuns().synNs();
-        boolean belowNft = results.values().stream().allMatch(r -> r.testRuns().synNs() < r.packetNs().get(Variant.NFT) - r.packetNs().get(Variant.NONE));
-        boolean realBelowNft = results.values().stream().allMatch(r -> r.packetNs().get(Variant.BPF) < r.packetNs().get(Variant.NFT));
+        boolean belowNft = results.values().stream().allMatch(r -> r.testRuns().synNs() < r.addedNs().get(Variant.NFT));
+        boolean realBelowNft = results.values().stream().allMatch(r -> r.addedNs().get(Variant.BPF) < r.addedNs().get(Variant.NFT));
         json.put("bpf_ratio_largest_smallest", flat);
         json.put("target_bpf_flat", flat <= 1.10);
         json.put("target_bpf_below_nft", belowNft);
@@ -534,6 +538,11 @@ final class PolicyBench {
         System.out.printf(Locale.ROOT, "  bpf test_run at %d dynos / at %d: %.3f (target <= 1.10: %s); bpf below nft at every size: %s (real packets: %s)%n",
                 largest.dynos(), smallest.dynos(), flat, flat <= 1.10 ? "holds" : "MISSED", belowNft ? "holds" : "MISSED", realBelowNft ? "holds" : "MISSED");
         System.out.println(toJson(json));
+    }
+
+    private static String added(SizeResult r, Variant v) {
+        double[] spread = r.addedP10P90().get(v);
+        return String.format(Locale.ROOT, "%7.1f (%.0f..%.0f)", r.addedNs().get(v), spread[0], spread[1]);
     }
 
     private static String toJson(Map<String, Object> json) {
