@@ -14,9 +14,10 @@ public final class Bench {
         switch (name) {
             case "smoke" -> SmokeBench.run(SmokeBench.Options.parse(rest));
             case "provision" -> ProvisionBench.run(rest);
+            case "policy" -> PolicyBench.run(rest);
             case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
             default -> {
-                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, route-table");
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, route-table");
                 System.exit(1);
             }
         }

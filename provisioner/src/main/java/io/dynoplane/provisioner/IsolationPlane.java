@@ -7,6 +7,7 @@ import io.dynoplane.ffm.BpfProgram;
 import io.dynoplane.ffm.BpfSyscall;
 import io.dynoplane.ffm.Libbpf;
 import io.dynoplane.ffm.Syscalls;
+import io.dynoplane.ffm.TestRun;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -311,10 +312,19 @@ public final class IsolationPlane implements AutoCloseable {
     }
 
     /** Runs {@code dyno_from} on one Ethernet frame (bpf_prog_test_run, skb ifindex 1) and returns its tc action. */
-    int fromDyno(byte[] frame) { return Libbpf.testRun(from.fd(), frame, 1).retval(); }
+    int fromDyno(byte[] frame) { return testRun(true, frame, 1).retval(); }
 
     /** Runs {@code dyno_to} on one Ethernet frame (bpf_prog_test_run, skb ifindex 1) and returns its tc action. */
-    int toDyno(byte[] frame) { return Libbpf.testRun(to.fd(), frame, 1).retval(); }
+    int toDyno(byte[] frame) { return testRun(false, frame, 1).retval(); }
+
+    /**
+     * For benchmarks: runs {@code dyno_from} ({@code fromDyno}) or {@code dyno_to} on one frame {@code repeat}
+     * times with bpf_prog_test_run (skb ifindex 1 in the calling thread's namespace); the duration is the
+     * kernel's average ns per run.
+     */
+    public TestRun testRun(boolean fromDyno, byte[] frame, int repeat) {
+        return Libbpf.testRun((fromDyno ? from : to).fd(), frame, repeat);
+    }
 
     /**
      * Releases this process's file descriptors. Attached programs keep running, and pinned maps keep their
