@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Its own state folder and pool, so its start-up reconcile cannot touch another plane's dynos.
-./dynoplane demo --port 0 --admin-port 0 --app "$work/$app" --state "$work/state" --pool "172.29.$((RANDOM % 256)).0/24" >"$log" 2>&1 &
+./dynoplane demo --port 0 --admin-port 0 --app "$work/$app" --state "$work/$app-state" --pool "172.29.$((RANDOM % 256)).0/24" >"$log" 2>&1 &
 demo_pid=$!
 # Wait for the demo to say it is ready (or to die): an event, not a sleep.
 timeout 300 grep -q -m1 -e 'Press Ctrl-C' <(tail -n +1 -F "$log" --pid "$demo_pid" 2>/dev/null)
@@ -54,6 +54,7 @@ PY
 mine=$(python3 -c 'import json,sys; [print(d["hostVeth"], d["pid"]) for d in json.loads(sys.argv[2]) if d["app"] == sys.argv[1]]' "$app" "$ps_json")
 netns_before=$(ip netns list | grep -c "^dp-$app-" || true)
 check "each dyno has its own netns" test "$netns_before" -eq 2
+check "the guard is pinned in bpffs while dynos run" test -e "/sys/fs/bpf/dynoplane/$app-state/dynos"
 
 kill -TERM "$demo_pid"; wait "$demo_pid"; demo_pid=
 check "demo exits after tearing down" grep -q 'nothing left behind' "$log"
@@ -61,6 +62,7 @@ check "no namespace left" test -z "$(ip netns list | grep "^dp-$app-")"
 gone() { local veth pid; while read -r veth pid; do [ ! -e "/sys/class/net/$veth" ] && [ ! -e "/proc/$pid" ] || return 1; done <<<"$mine"; }
 check "no dyno veth or process left" gone
 check "control socket removed" test ! -e "$DYNOPLANE_CONTROL_SOCKET"
+check "guard pins removed" test ! -e "/sys/fs/bpf/dynoplane/$app-state"
 
 [ "$failed" -eq 0 ] || { echo "--- demo log ---"; cat "$log"; }
 echo "cli-e2e: $passed passed, $failed failed"
