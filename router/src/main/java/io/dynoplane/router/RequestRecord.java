@@ -66,12 +66,16 @@ final class RequestRecord {
         }
     }
 
-    // Quoted fields come from the client; keep them from breaking the key=value structure.
+    // Quoted fields come from the client; keep them from breaking the key=value structure or the line
+    // (a refused request's path may hold control characters).
     private static void appendEscaped(StringBuilder b, String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\') {
                 b.append('\\');
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+                continue;
             }
             b.append(c);
         }

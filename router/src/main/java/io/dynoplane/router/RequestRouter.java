@@ -1,14 +1,18 @@
 package io.dynoplane.router;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -19,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Serves one client connection, one request at a time: routes by Host, answers router errors itself
@@ -31,6 +36,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     enum Drain { INSTANCE }
 
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
+    /** How long a refused client may go on sending before its connection is closed anyway. */
+    private static final long LINGER_MILLIS = 2_000;
 
     private final RouterRuntime runtime;
     private ChannelHandlerContext ctx;
@@ -43,6 +50,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private boolean currentHead;
     private ProxyExchange exchange;   // non-null while waiting on a dyno
     private boolean closeAfterResponse;
+    private boolean rejected;         // a request was refused as malformed: answer it, then close
 
     RequestRouter(RouterRuntime runtime) {
         this.runtime = runtime;
@@ -71,6 +79,11 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (rejected) {
+            // Whatever follows a refused request is not trusted as a request: discard until closed.
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (!(msg instanceof FullHttpRequest request)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -118,8 +131,13 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         rec.fwd = ForwardHeaders.forwardedFor(request.headers(), clientIp());
 
         if (!request.decoderResult().isSuccess()) {
-            currentKeepAlive = false; // the byte stream can't be trusted any more
-            respondError(rec, RouterError.BAD_REQUEST);
+            // The byte stream can't be trusted any more: answer, then close without reading on.
+            Throwable cause = request.decoderResult().cause();
+            LOG.log(System.Logger.Level.DEBUG, "refusing request on {0}: {1}", ctx.channel(), cause);
+            rejected = true;
+            currentKeepAlive = false;
+            respondError(rec, cause instanceof ExpectContinue.ExpectationFailedException
+                    ? RouterError.EXPECTATION_FAILED : RouterError.BAD_REQUEST);
             return null;
         }
         Optional<AppRoute> route = runtime.routes().lookup(hostHeader);
@@ -168,7 +186,13 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // 1.0 needs telling
         }
         rec.status = response.status().code();
-        rec.bytes = currentHead ? 0 : response.content().readableBytes();
+        if (currentHead || !mayHaveBody(response.status())) {
+            // Headers only, whatever the dyno sent: Content-Length (if any) stays as the dyno set it.
+            FullHttpResponse headersOnly = response.replace(Unpooled.EMPTY_BUFFER);
+            response.release();
+            response = headersOnly;
+        }
+        rec.bytes = response.content().readableBytes();
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> responseWritten(rec, f, keepAlive));
     }
 
@@ -176,11 +200,43 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         rec.finishedNanos = System.nanoTime();
         runtime.completed(rec);
         current = null;
-        if (!write.isSuccess() || !keepAlive || closeAfterResponse) {
+        if (!write.isSuccess()) {
+            ctx.close();
+        } else if (rejected) {
+            lingeringClose();
+        } else if (!keepAlive || closeAfterResponse) {
             ctx.close();
         } else {
             ctx.read(); // next request (possibly already queued by the FlowControlHandler)
         }
+    }
+
+    /**
+     * Closes after an error response without resetting the connection: a client still sending the
+     * rest of a refused request would otherwise get a TCP reset that can destroy the response before
+     * it reads it. Stop writing, read and discard until the client closes, or give up after a while.
+     */
+    private void lingeringClose() {
+        if (!(ctx.channel() instanceof DuplexChannel duplex)) {
+            ctx.close();
+            return;
+        }
+        duplex.shutdownOutput().addListener(f -> {
+            if (f.isSuccess()) {
+                ctx.read(); // discarded by channelRead; the client's EOF closes the channel
+            } else {
+                ctx.close();
+            }
+        });
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** RFC 9110 §6.4.1: 1xx, 204 and 304 responses never carry content. */
+    private static boolean mayHaveBody(HttpResponseStatus status) {
+        return status.codeClass() != HttpStatusClass.INFORMATIONAL
+                && status.code() != 204 && status.code() != 304;
     }
 
     @Override

@@ -10,9 +10,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -38,11 +37,16 @@ import java.util.function.Consumer;
  * <p>Client pipeline, one job per handler:
  * <pre>
  *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s
- *   http      HttpServerCodec      bytes ⇄ HTTP objects
+ *   decode    StrictRequestDecoder bytes → HTTP objects, only unambiguously framed requests (8 KiB
+ *                                  lines, 1000 headers, CRLF, one plain chunked or one Content-Length,
+ *                                  one Host); anything else becomes a failed request, rest discarded
+ *   encode    HttpResponseEncoder  HTTP objects → bytes
  *   arrival   ArrivalStamper       notes when each request head arrived
- *   aggregate HttpObjectAggregator whole requests, 10 MiB cap (streaming comes later)
+ *   expect    ExpectContinue       answers Expect: 100-continue itself (in order), flags others (417)
+ *   aggregate HttpObjectAggregator whole requests, 10 MiB cap (413 above it)
  *   flow      FlowControlHandler   one request per read(): ordered, back-pressured pipelining
- *   route     RequestRouter        route, answer router errors, drive the ProxyExchange
+ *   route     RequestRouter        route, answer router errors (400/417 H26 then close), drive the
+ *                                  ProxyExchange; responses to HEAD and 1xx/204/304 go out without a body
  * </pre>
  * Dyno connections live in a {@link BackendPool} per event loop and are created on the client's own
  * loop, so a request never crosses threads.
@@ -115,12 +119,12 @@ public final class Router implements AutoCloseable {
                             ch.pipeline()
                                     .addLast("idle", new IdleStateHandler(0, 0,
                                             limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
-                                            .setMaxInitialLineLength(8192)   // Heroku's request-line limit
-                                            .setMaxHeaderSize(8192)))
+                                    .addLast("decode", new StrictRequestDecoder())
+                                    .addLast("encode", new HttpResponseEncoder())
                                     .addLast("arrival", ArrivalStamper.INSTANCE)
-                                    // closeOnExpectationFailed: with auto-read off, a refused
-                                    // 100-continue would otherwise leave the connection waiting.
+                                    .addLast("expect", new ExpectContinue())
+                                    // closeOnExpectationFailed: the aggregator's own 413 for an
+                                    // oversized Content-Length closes rather than waits.
                                     .addLast("aggregate", new HttpObjectAggregator(limits.maxBodyBytes(), true))
                                     .addLast("flow", new FlowControlHandler())
                                     .addLast("route", new RequestRouter(runtime));

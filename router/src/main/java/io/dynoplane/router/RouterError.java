@@ -14,8 +14,12 @@ import java.nio.charset.StandardCharsets;
 enum RouterError {
     NO_SUCH_APP(404, null, "No such app", "No such app",
             "There is no app configured at that hostname."),
-    BAD_REQUEST(400, null, "Bad request", "Bad request",
+    /** Malformed or ambiguously framed request (see StrictRequestDecoder); the connection closes. */
+    BAD_REQUEST(400, "H26", "Request Error", "Bad request",
             "The router could not parse this request."),
+    /** An Expect header other than 100-continue; the connection closes. */
+    EXPECTATION_FAILED(417, "H26", "Request Error", "Expectation failed",
+            "The router only supports Expect: 100-continue."),
     H12(503, "H12", "Request timeout", null, null),
     H13(503, "H13", "Connection closed without response", null, null),
     H14(503, "H14", "No web dynos running", null, null),
