@@ -19,6 +19,8 @@ import java.net.InetSocketAddress;
 final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final InetSocketAddress address;
     private final BackendPool pool;
+    private final DynoResponseDecoder decoder = new DynoResponseDecoder();
+    private final IdleGuard idleGuard = new IdleGuard();
     private Channel channel;
     private ProxyExchange owner;
     private boolean reused;
@@ -45,8 +47,24 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         reused = true;
     }
 
-    void attach(ProxyExchange exchange) {
+    /** The response decoder for this connection's pipeline. */
+    DynoResponseDecoder decoder() {
+        return decoder;
+    }
+
+    /** Goes first in this connection's pipeline, before the decoder. */
+    ChannelInboundHandlerAdapter idleGuard() {
+        return idleGuard;
+    }
+
+    /** True if bytes beyond the last response have arrived: the connection is out of step. */
+    boolean hasStrayBytes() {
+        return decoder.undecodedBytes() > 0;
+    }
+
+    void attach(ProxyExchange exchange, boolean headRequest) {
         owner = exchange;
+        decoder.expectResponseTo(headRequest);
     }
 
     void detach() {
@@ -108,6 +126,23 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         // I/O errors reach the exchange through channelInactive.
         ctx.close();
+    }
+
+    /**
+     * Closes the connection if bytes arrive while it idles in the pool: nothing was asked, so they can
+     * only be a misbehaving dyno's leftovers (say, a body after a 204), which would otherwise be taken
+     * as the start of the next request's response.
+     */
+    private final class IdleGuard extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (owner == null) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     @Override

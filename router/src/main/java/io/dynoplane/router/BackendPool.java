@@ -7,7 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
@@ -62,7 +62,9 @@ final class BackendPool {
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0,
                                         limits.backendIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                                .addLast("http", new HttpClientCodec())
+                                .addLast("guard", connection.idleGuard())
+                                .addLast("decode", connection.decoder())
+                                .addLast("encode", new HttpRequestEncoder())
                                 .addLast("aggregate", new HttpObjectAggregator(limits.maxBodyBytes()))
                                 .addLast("dyno", connection);
                     }

@@ -74,7 +74,7 @@ final class ProxyExchange {
         rec.connectNanos = System.nanoTime() - attemptStartNanos;
         BackendConnection c = acquired.getNow();
         connection = c;
-        c.attach(this);
+        c.attach(this, HttpMethod.HEAD.equals(request.method()));
         requestSentNanos = System.nanoTime();
         responseTimeout = c.channel().eventLoop().schedule(
                 this::onResponseTimeout, limits.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -101,7 +101,9 @@ final class ProxyExchange {
         connection = null;
         c.detach();
         // Reuse only a connection whose request went out whole and whose dyno wants to keep it.
-        boolean reusable = HttpUtil.isKeepAlive(response) && requestWrite.isDone() && requestWrite.isSuccess();
+        // Bytes beyond this response (a body sent where none is allowed) put the connection out of step.
+        boolean reusable = HttpUtil.isKeepAlive(response) && requestWrite.isDone() && requestWrite.isSuccess()
+                && !c.hasStrayBytes();
         pool.release(c, reusable);
         releaseRequest();
         client.dynoResponded(rec, response);
