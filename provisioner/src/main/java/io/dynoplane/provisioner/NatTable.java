@@ -256,7 +256,11 @@ public final class NatTable implements AutoCloseable {
 
     /** Runs a program on one frame (bpf_prog_test_run): "nat_egress" or "nat_ingress"; for fixture tests. */
     int testRun(String program, byte[] frame) {
-        return Libbpf.testRun(object.program(program).fd(), frame, 1).retval();
+        return Libbpf.testRun(programFd(program), frame, 1).retval();
+    }
+
+    int programFd(String program) {
+        return object.program(program).fd();
     }
 
     // ---- Sweeping ----------------------------------------------------------------------------------------------
