@@ -154,6 +154,23 @@ public final class BpfMap {
     }
 
     /**
+     * Before {@link BpfObject#load()}: the number of entries the kernel map will have (bpf_map__set_max_entries),
+     * instead of the object's declared {@code max_entries}. EBUSY once the object is loaded.
+     */
+    public void setMaxEntries(int maxEntries) {
+        if (isFromFd()) throw new IllegalStateException(target + " is not an object's map: its size is the kernel's");
+        if (maxEntries <= 0) throw new IllegalArgumentException(target + ": max_entries must be > 0, not " + maxEntries);
+        LibbpfLog.begin();
+        Libbpf.check(Libbpf.bpf_map__set_max_entries(map, maxEntries), "bpf_map__set_max_entries", target);
+    }
+
+    /** The map's max_entries: the object's (as declared or set) for an object's map, the kernel's for one from an fd. */
+    public int maxEntries() {
+        if (isFromFd()) return BpfSyscall.mapInfo(borrowedFd).maxEntries();
+        return Libbpf.bpf_map__max_entries(map);
+    }
+
+    /**
      * Creates or replaces an entry (bpf_map_update_elem); flags are BPF_ANY, BPF_NOEXIST or BPF_EXIST. For a
      * per-CPU map, every CPU's value is set to {@code value}.
      */

@@ -90,6 +90,10 @@ public final class Libbpf {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle BPF_MAP__REUSE_FD = downcall("bpf_map__reuse_fd",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle BPF_MAP__SET_MAX_ENTRIES = downcall("bpf_map__set_max_entries",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle BPF_MAP__MAX_ENTRIES = downcall("bpf_map__max_entries",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle BPF_PROGRAM__PIN = downcall("bpf_program__pin",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle BPF_PROGRAM__UNPIN = downcall("bpf_program__unpin",
@@ -433,6 +437,22 @@ public final class Libbpf {
     static int bpf_map__reuse_fd(MemorySegment map, int fd) {
         try {
             return (int) BPF_MAP__REUSE_FD.invokeExact(map, fd);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_map__set_max_entries(MemorySegment map, int maxEntries) {
+        try {
+            return (int) BPF_MAP__SET_MAX_ENTRIES.invokeExact(map, maxEntries);
+        } catch (Throwable t) {
+            throw Libc.propagate(t);
+        }
+    }
+
+    static int bpf_map__max_entries(MemorySegment map) {
+        try {
+            return (int) BPF_MAP__MAX_ENTRIES.invokeExact(map);
         } catch (Throwable t) {
             throw Libc.propagate(t);
         }
