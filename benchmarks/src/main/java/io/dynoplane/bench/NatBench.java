@@ -71,6 +71,12 @@ final class NatBench {
     private static final int STREAM_PORT = 5001, PROBE_PORT = 7000, CONN_PORT = 8000, CONN_PORTS = 8, UDP_PORT = 9000, UDP_PORTS = 4;
     private static final int FLOWS = 100_000, UDP_SPORT = 10_000;
     private static final int MESSAGE = 16;
+    /**
+     * nf_conntrack_max is one global limit (read-only in other namespaces) checked against each namespace's count:
+     * at 25k connections/s, each in CLOSE for 10 s after its RST, the nft host namespace holds 250k entries.
+     */
+    private static final long CONNTRACK_MAX = 1 << 20;
+    private static volatile String conntrackMaxBefore; // the root namespace's value, to restore; null: untouched
 
     enum Variant {
         BASE, NFT, BPF;
@@ -95,7 +101,7 @@ final class NatBench {
                     default -> throw usage();
                 }
             }
-            return new Options(quick, seconds > 0 ? seconds : quick ? 1.5 : 5, streams, clients);
+            return new Options(quick, seconds > 0 ? seconds : quick ? 1.5 : 4, streams, clients);
         }
 
         private static double number(Deque<String> args, double min, double max) {
@@ -113,7 +119,7 @@ final class NatBench {
             return new IllegalArgumentException("bench nat: usage: [--quick] [--seconds N (0.5 to 60)] [--streams N] [--clients N]");
         }
 
-        int rounds() { return quick ? 2 : 3; }
+        int rounds() { return quick ? 2 : 5; }
     }
 
     static void run(Deque<String> args) throws Exception {
@@ -133,6 +139,7 @@ final class NatBench {
                 run, options.rounds(), options.seconds(), options.streams(), options.clients(), FLOWS);
         String bpfMissing = null;
         try {
+            raiseConntrackMax();
             for (Variant v : Variant.values()) {
                 Topology t = new Topology(run, v);
                 topologies.put(v, t);
@@ -155,6 +162,7 @@ final class NatBench {
             Map<Variant, List<Double>> gbps = new EnumMap<>(Variant.class);
             Map<Variant, List<Double>> connRates = new EnumMap<>(Variant.class);
             Map<Variant, Histogram> connectUs = new EnumMap<>(Variant.class);
+            Map<Variant, Long> connErrors = new EnumMap<>(Variant.class);
             List<Topology> order = List.copyOf(topologies.values());
             for (Topology t : order) t.stream(1.0, options.streams()); // warm-up: JIT, neighbours, NAT state
             for (int round = 0; round < options.rounds(); round++) {
@@ -172,11 +180,12 @@ final class NatBench {
                     ConnResult r = t.connections(options.seconds(), options.clients());
                     connRates.computeIfAbsent(t.variant, x -> new ArrayList<>()).add(r.perSecond());
                     connectUs.computeIfAbsent(t.variant, x -> new Histogram(3)).add(r.connectUs());
+                    connErrors.merge(t.variant, r.errors(), Long::sum);
                     log("round %d: %-4s %8.0f conn/s (connect p50 %d us, p99 %d us, %d errors)", round + 1, t.variant.key(), r.perSecond(),
                             r.connectUs().getValueAtPercentile(50), r.connectUs().getValueAtPercentile(99), r.errors());
                 }
             }
-            report(json, gbps, connRates, connectUs, tables, bpfMissing);
+            report(json, gbps, connRates, connectUs, connErrors, tables, bpfMissing);
         } finally {
             closeAll(topologies);
             BenchNet.dropHook(hook);
@@ -186,6 +195,28 @@ final class NatBench {
     private static void closeAll(Map<Variant, Topology> topologies) {
         for (Topology t : List.copyOf(topologies.values())) t.close();
         BenchNet.removeAll();
+        restoreConntrackMax();
+    }
+
+    /** Raises the global nf_conntrack_max to {@link #CONNTRACK_MAX} for the run if it is lower (restored by closeAll). */
+    private static void raiseConntrackMax() throws IOException, InterruptedException {
+        if (!Files.exists(Path.of("/proc/sys/net/netfilter/nf_conntrack_max"))) return; // conntrack not loaded yet: nft loads it with its default
+        String before = BenchNet.exec("", "sysctl", "-n", "net.netfilter.nf_conntrack_max").strip();
+        if (Long.parseLong(before) >= CONNTRACK_MAX) return;
+        conntrackMaxBefore = before;
+        BenchNet.exec("", "sysctl", "-qw", "net.netfilter.nf_conntrack_max=" + CONNTRACK_MAX);
+        log("net.netfilter.nf_conntrack_max (global) raised from %s to %d for the run", before, CONNTRACK_MAX);
+    }
+
+    private static synchronized void restoreConntrackMax() {
+        String before = conntrackMaxBefore;
+        if (before == null) return;
+        try {
+            BenchNet.exec("", "sysctl", "-qw", "net.netfilter.nf_conntrack_max=" + before);
+            conntrackMaxBefore = null;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            System.err.println("nat: could not restore net.netfilter.nf_conntrack_max to " + before + ": " + e.getMessage());
+        }
     }
 
     /** The BPF NAT's configuration: the defaults, with room for this benchmark's flows (all, and from one dyno address). */
@@ -508,16 +539,17 @@ final class NatBench {
     // ---- Report -------------------------------------------------------------------------------------------------
 
     private static void report(Map<String, Object> json, Map<Variant, List<Double>> gbps, Map<Variant, List<Double>> connRates,
-                               Map<Variant, Histogram> connectUs, Map<Variant, FlowTable> tables, String bpfMissing) {
+                               Map<Variant, Histogram> connectUs, Map<Variant, Long> connErrors, Map<Variant, FlowTable> tables,
+                               String bpfMissing) {
         System.out.println();
-        System.out.println("  variant | Gbit/s (median; rounds)        | conn/s (median; rounds)            | connect us p50  p99 | flow table at 100k: flows  bytes/flow");
+        System.out.println("  variant | Gbit/s (median; rounds)                | conn/s (median; rounds)                      | connect us p50  p99 | flow table at 100k: flows  bytes/flow");
         for (Variant v : Variant.values()) {
             if (!gbps.containsKey(v)) {
                 System.out.printf("  %-7s | not measured: %s%n", v.key(), bpfMissing);
                 continue;
             }
             FlowTable t = tables.get(v);
-            System.out.printf(Locale.ROOT, "  %-7s | %6.2f %-23s | %8.0f %-25s | %8d %5d | %s%n", v.key(), percentile(gbps.get(v), 50), rounded(gbps.get(v), "%.2f"),
+            System.out.printf(Locale.ROOT, "  %-7s | %6.2f %-31s | %8.0f %-35s | %8d %5d | %s%n", v.key(), percentile(gbps.get(v), 50), rounded(gbps.get(v), "%.2f"),
                     percentile(connRates.get(v), 50), rounded(connRates.get(v), "%.0f"), connectUs.get(v).getValueAtPercentile(50),
                     connectUs.get(v).getValueAtPercentile(99), t == null ? "-" : String.format(Locale.ROOT, "%d  %.1f", t.flows(), t.bytesPerFlow()));
         }
@@ -531,6 +563,7 @@ final class NatBench {
             json.put(v.key() + "_conn_per_s", has ? percentile(connRates.get(v), 50) : null);
             json.put(v.key() + "_connect_p50_us", has ? connectUs.get(v).getValueAtPercentile(50) : null);
             json.put(v.key() + "_connect_p99_us", has ? connectUs.get(v).getValueAtPercentile(99) : null);
+            json.put(v.key() + "_conn_errors", has ? connErrors.get(v) : null);
         }
         FlowTable bpf = tables.get(Variant.BPF), nft = tables.get(Variant.NFT);
         json.put("bpf_bytes_per_flow", bpf == null ? null : bpf.bytesPerFlow());
