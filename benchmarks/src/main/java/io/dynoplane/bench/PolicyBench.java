@@ -11,25 +11,23 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
+
+import static io.dynoplane.bench.BenchNet.addNetns;
+import static io.dynoplane.bench.BenchNet.exec;
+import static io.dynoplane.bench.BenchNet.ip;
+import static io.dynoplane.bench.BenchNet.mac;
+import static io.dynoplane.bench.BenchNet.nsExec;
+import static io.dynoplane.bench.BenchNet.onPath;
+import static io.dynoplane.bench.BenchNet.percentile;
+import static io.dynoplane.bench.BenchNet.toJson;
 
 /**
  * {@code bench policy [--sizes 10,1000,10000] [--quick]}: the per-packet cost of the isolation policy and the
@@ -58,8 +56,7 @@ final class PolicyBench {
     private static final int BASE = Subnet.parse("172.16.0.0");
     private static final String EGRESS = "198.51.100.0/24";
     private static final String IPTABLES = "iptables-legacy";
-    private static final int TCP = 6, SYN = 0x02, ACK = 0x10;
-    private static final Set<String> LIVE_NETNS = ConcurrentHashMap.newKeySet();
+    private static final int TCP = Frames.TCP, SYN = Frames.SYN, ACK = 0x10;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     enum Variant { NONE, BPF, NFT, IPT }
@@ -105,9 +102,8 @@ final class PolicyBench {
         Options options = Options.parse(args);
         if (!onPath(IPTABLES)) throw new IllegalStateException("bench policy needs " + IPTABLES + " (apt-get install iptables)");
         if (!onPath("nft")) throw new IllegalStateException("bench policy needs nft (apt-get install nftables)");
-        String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
-        Thread hook = new Thread(PolicyBench::removeAll, "bench-policy-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
+        String run = BenchNet.runTag();
+        Thread hook = BenchNet.hook("bench-policy-cleanup", BenchNet::removeAll);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("bench", "policy");
         json.put("sizes", options.sizes().toString().replace(" ", ""));
@@ -119,11 +115,8 @@ final class PolicyBench {
             int k = 0;
             for (int n : options.sizes()) results.put(n, measureSize(options, run + (k++), n));
         } finally {
-            removeAll();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) { // shutting down already
-            }
+            BenchNet.removeAll();
+            BenchNet.dropHook(hook);
         }
         report(options, results, json);
     }
@@ -352,10 +345,8 @@ final class PolicyBench {
 
         private void build() throws IOException, InterruptedException {
             String gw = Subnet.dotted(subnet.hostAddress()), addr = Subnet.dotted(subnet.dynoAddress()), mac = mac(subnet.dynoMac());
-            LIVE_NETNS.add(host);
-            ip("netns", "add", host);
-            LIVE_NETNS.add(dyno);
-            ip("netns", "add", dyno);
+            addNetns(host);
+            addNetns(dyno);
             ip("-n", host, "link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", dyno);
             ip("-n", dyno, "link", "set", "eth0", "address", mac);
             ip("-n", dyno, "addr", "add", addr + "/30", "dev", "eth0");
@@ -381,9 +372,7 @@ final class PolicyBench {
 
         /** Runs {@code command} in the host namespace with {@code input} on its stdin. */
         void load(String input, String... command) throws IOException, InterruptedException {
-            List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", host));
-            full.addAll(List.of(command));
-            exec(input, full.toArray(String[]::new));
+            nsExec(host, input, command);
         }
 
         void openSender() {
@@ -402,7 +391,7 @@ final class PolicyBench {
 
         /** The sink's count: packets that reached the dyno's ingress. */
         long delivered() throws IOException, InterruptedException {
-            String out = exec("", "ip", "netns", "exec", dyno, "nft", "list", "table", "netdev", "sink");
+            String out = nsExec(dyno, "", "nft", "list", "table", "netdev", "sink");
             int at = out.indexOf("packets ");
             if (at < 0) throw new IllegalStateException("no counter in: " + out);
             return Long.parseLong(out.substring(at + 8, out.indexOf(' ', at + 8)));
@@ -444,61 +433,14 @@ final class PolicyBench {
 
         /** Gbit/s of a TCP stream from the router (host namespace) to a listener on the dyno's $PORT, after a warm-up. */
         double stream(double seconds) throws Exception {
-            InetSocketAddress to = new InetSocketAddress(subnet.dynoInet(), PORT);
-            ServerSocketChannel server = NetworkNamespaces.inside(dyno, () -> ServerSocketChannel.open().bind(to));
-            SocketChannel client = NetworkNamespaces.inside(host, SocketChannel::open);
-            AtomicLong received = new AtomicLong();
-            Thread reader = null;
-            try (server; client) {
-                client.socket().connect(to, 5_000);
-                SocketChannel accepted = server.accept();
-                reader = Thread.ofPlatform().name("bench-policy-reader").start(() -> {
-                    ByteBuffer in = ByteBuffer.allocateDirect(1 << 18);
-                    try (accepted) {
-                        int r;
-                        while ((r = accepted.read(in.clear())) >= 0) received.addAndGet(r);
-                    } catch (IOException ignored) { // the writer closed
-                    }
-                });
-                ByteBuffer out = ByteBuffer.allocateDirect(1 << 17);
-                long start = System.nanoTime(), warm = start + 300_000_000L, end = warm + (long) (seconds * 1e9);
-                long bytesAtWarm = -1, warmAt = 0;
-                while (true) {
-                    client.write(out.clear());
-                    long now = System.nanoTime();
-                    if (bytesAtWarm < 0 && now >= warm) {
-                        bytesAtWarm = received.get();
-                        warmAt = now;
-                    }
-                    if (now >= end) break;
-                }
-                long bytes = received.get() - bytesAtWarm;
-                double gbps = bytes * 8 / ((System.nanoTime() - warmAt) / 1e9) / 1e9;
-                client.shutdownOutput();
-                reader.join(5_000);
-                return gbps;
-            }
+            return BenchNet.tcpStreams(dyno, host, new InetSocketAddress(subnet.dynoInet(), PORT), 1, seconds);
         }
 
         @Override
         public void close() {
             closeSender();
-            for (String ns : List.of(host, dyno)) removeNetns(ns);
+            for (String ns : List.of(host, dyno)) BenchNet.removeNetns(ns);
         }
-    }
-
-    private static void removeNetns(String ns) {
-        if (!LIVE_NETNS.remove(ns)) return;
-        try {
-            ip("netns", "delete", ns);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            System.err.println("bench policy: could not delete namespace " + ns + ": " + e.getMessage());
-        }
-    }
-
-    /** Everything this run made: its namespaces (their veths, nftables tables and iptables rules go with them). */
-    private static void removeAll() {
-        for (String ns : List.copyOf(LIVE_NETNS)) removeNetns(ns);
     }
 
     // ---- Report -------------------------------------------------------------------------------------------------
@@ -545,104 +487,9 @@ final class PolicyBench {
         return String.format(Locale.ROOT, "%7.1f (%.0f..%.0f)", r.addedNs().get(v), spread[0], spread[1]);
     }
 
-    private static String toJson(Map<String, Object> json) {
-        StringBuilder sb = new StringBuilder("{");
-        for (Map.Entry<String, Object> e : json.entrySet()) {
-            if (sb.length() > 1) sb.append(',');
-            sb.append('"').append(e.getKey()).append("\":");
-            Object v = e.getValue();
-            if (v instanceof Double d) sb.append(String.format(Locale.ROOT, "%.2f", d));
-            else if (v instanceof Boolean || v instanceof Number) sb.append(v);
-            else sb.append('"').append(v).append('"');
-        }
-        return sb.append('}').toString();
-    }
-
     // ---- Helpers ------------------------------------------------------------------------------------------------
-
-    static double percentile(List<Double> values, double p) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        double rank = p / 100.0 * (sorted.length - 1);
-        int lo = (int) Math.floor(rank), hi = (int) Math.ceil(rank);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-    }
-
-    private static String mac(byte[] mac) {
-        StringBuilder sb = new StringBuilder();
-        for (byte b : mac) sb.append(sb.isEmpty() ? "" : ":").append(String.format("%02x", b & 0xff));
-        return sb.toString();
-    }
-
-    private static boolean onPath(String command) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, command))) return true;
-        }
-        return Files.isExecutable(Path.of("/usr/sbin", command));
-    }
-
-    private static void ip(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        exec("", command.toArray(String[]::new));
-    }
-
-    private static String exec(String input, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (var stdin = p.getOutputStream()) {
-            stdin.write(input.getBytes(StandardCharsets.UTF_8));
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            String shown = out.strip();
-            throw new IllegalStateException(String.join(" ", Arrays.asList(command).subList(0, Math.min(command.length, 6))) + ": "
-                    + (shown.length() > 2000 ? shown.substring(0, 2000) + "..." : shown));
-        }
-        return out;
-    }
 
     private static void log(String format, Object... args) {
         System.err.println("policy: " + String.format(Locale.ROOT, format, args));
-    }
-
-    /** Ethernet/IPv4/TCP fixtures, as in IsolationGuardTest. */
-    static final class Frames {
-        private Frames() {}
-
-        static byte[] frame(byte[] srcMac, byte[] ipPacket) {
-            return ByteBuffer.allocate(14 + ipPacket.length).put(new byte[] {2, 0, 0, 0, 0, 1}).put(srcMac)
-                    .putShort((short) 0x0800).put(ipPacket).array();
-        }
-
-        static byte[] ipv4(int src, int dst, int proto, byte[] l4) {
-            return ByteBuffer.allocate(20 + l4.length).put((byte) 0x45).put((byte) 0).putShort((short) (20 + l4.length)).putShort((short) 0)
-                    .putShort((short) 0x4000).put((byte) 64).put((byte) proto).putShort((short) 0).putInt(src).putInt(dst).put(l4).array();
-        }
-
-        /** An IPv4 packet with TCP {@code segment}, both checksums filled in (raw socket input). */
-        static byte[] ipv4WithChecksums(int src, int dst, byte[] segment) {
-            byte[] packet = ipv4(src, dst, TCP, segment);
-            ByteBuffer pseudo = ByteBuffer.allocate(12 + segment.length).putInt(src).putInt(dst).put((byte) 0).put((byte) TCP)
-                    .putShort((short) segment.length).put(segment);
-            int tcpSum = checksum(pseudo.array());
-            packet[20 + 16] = (byte) (tcpSum >>> 8);
-            packet[20 + 17] = (byte) tcpSum;
-            int ipSum = checksum(Arrays.copyOf(packet, 20));
-            packet[10] = (byte) (ipSum >>> 8);
-            packet[11] = (byte) ipSum;
-            return packet;
-        }
-
-        static byte[] tcp(int sport, int dport, int flags) {
-            return ByteBuffer.allocate(20).putShort((short) sport).putShort((short) dport).putInt(1).putInt(flags == SYN ? 0 : 1)
-                    .put((byte) 0x50).put((byte) flags).putShort((short) 65535).putInt(0).array();
-        }
-
-        private static int checksum(byte[] bytes) {
-            long sum = 0;
-            for (int i = 0; i + 1 < bytes.length; i += 2) sum += ((bytes[i] & 0xff) << 8) | (bytes[i + 1] & 0xff);
-            if ((bytes.length & 1) == 1) sum += (bytes[bytes.length - 1] & 0xff) << 8;
-            while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
-            return (int) (~sum & 0xffff);
-        }
     }
 }

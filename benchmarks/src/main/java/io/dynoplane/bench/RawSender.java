@@ -57,12 +57,7 @@ final class RawSender implements AutoCloseable {
     void packet(byte[] ipPacket, int destination) {
         MemorySegment data = arena.allocate(ipPacket.length, 8);
         MemorySegment.copy(ipPacket, 0, data, JAVA_BYTE, 0, ipPacket.length);
-        MemorySegment address = arena.allocate(SOCKADDR_IN, 8);
-        address.set(JAVA_SHORT, 0, (short) AF_INET);
-        address.set(JAVA_BYTE, 4, (byte) (destination >>> 24));
-        address.set(JAVA_BYTE, 5, (byte) (destination >>> 16));
-        address.set(JAVA_BYTE, 6, (byte) (destination >>> 8));
-        address.set(JAVA_BYTE, 7, (byte) destination);
+        MemorySegment address = sockaddr(arena, destination);
         MemorySegment iov = arena.allocate(IOVEC, 8);
         iov.set(ADDRESS, 0, data);
         iov.set(JAVA_LONG, 8, ipPacket.length);
@@ -84,23 +79,68 @@ final class RawSender implements AutoCloseable {
         long refused = 0;
         long left = count;
         while (left > 0) {
-            int n = (int) Math.min(BATCH, left);
-            int rc;
-            try {
-                rc = (int) SENDMMSG.invokeExact(callState, fd, messages, n, 0);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-            if (rc < 0) {
-                int errno = errno();
-                if (errno != EPERM && errno != ENOBUFS) throw new IllegalStateException("sendmmsg: errno " + errno);
-                refused++;
-                left--; // the first message of the batch was refused; go on with the rest
-            } else {
-                left -= rc;
+            int rc = sendmmsg(messages, (int) Math.min(BATCH, left));
+            if (rc < 0) refused++; // the first message of the batch was refused; go on with the rest
+            left -= Math.max(1, rc);
+        }
+        return refused;
+    }
+
+    /**
+     * Sends each of {@code ipPackets} once, to {@code destination} (host order), {@value #BATCH} per sendmmsg.
+     * Returns how many the stack refused (as {@link #send}).
+     */
+    long sendEach(java.util.List<byte[]> ipPackets, int destination) {
+        long refused = 0;
+        for (int from = 0; from < ipPackets.size(); from += BATCH) {
+            int n = Math.min(BATCH, ipPackets.size() - from);
+            try (Arena batch = Arena.ofConfined()) {
+                MemorySegment address = sockaddr(batch, destination);
+                MemorySegment iovs = batch.allocate(IOVEC * n, 8), msgs = batch.allocate(MMSGHDR * n, 8);
+                for (int i = 0; i < n; i++) {
+                    byte[] packet = ipPackets.get(from + i);
+                    MemorySegment data = batch.allocate(packet.length, 8);
+                    MemorySegment.copy(packet, 0, data, JAVA_BYTE, 0, packet.length);
+                    iovs.set(ADDRESS, i * IOVEC, data);
+                    iovs.set(JAVA_LONG, i * IOVEC + 8, packet.length);
+                    long at = i * MMSGHDR;
+                    msgs.set(ADDRESS, at, address);
+                    msgs.set(JAVA_INT, at + 8, (int) SOCKADDR_IN);
+                    msgs.set(ADDRESS, at + 16, iovs.asSlice(i * IOVEC, IOVEC));
+                    msgs.set(JAVA_LONG, at + 24, 1);
+                }
+                for (int sent = 0; sent < n; ) {
+                    int rc = sendmmsg(msgs.asSlice(sent * MMSGHDR), n - sent);
+                    if (rc < 0) refused++; // that one was refused; go on with the rest
+                    sent += Math.max(1, rc);
+                }
             }
         }
         return refused;
+    }
+
+    /** sendmmsg(2) of {@code n} messages: how many went, or -1 if the first was refused (EPERM, ENOBUFS). */
+    private int sendmmsg(MemorySegment msgs, int n) {
+        int rc;
+        try {
+            rc = (int) SENDMMSG.invokeExact(callState, fd, msgs, n, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (rc >= 0) return rc;
+        int errno = errno();
+        if (errno != EPERM && errno != ENOBUFS) throw new IllegalStateException("sendmmsg: errno " + errno);
+        return -1;
+    }
+
+    private static MemorySegment sockaddr(Arena arena, int destination) {
+        MemorySegment address = arena.allocate(SOCKADDR_IN, 8);
+        address.set(JAVA_SHORT, 0, (short) AF_INET);
+        address.set(JAVA_BYTE, 4, (byte) (destination >>> 24));
+        address.set(JAVA_BYTE, 5, (byte) (destination >>> 16));
+        address.set(JAVA_BYTE, 6, (byte) (destination >>> 8));
+        address.set(JAVA_BYTE, 7, (byte) destination);
+        return address;
     }
 
     private int errno() { return (int) ERRNO.get(callState, 0L); }
