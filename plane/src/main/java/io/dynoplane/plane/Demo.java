@@ -83,7 +83,7 @@ final class Demo {
         System.out.println("Metrics on http://127.0.0.1:" + plane.adminPort() + "/metrics");
         if (options.uplink() != null) {
             try {
-                plane.guardUplink(options.uplink());
+                plane.guardUplink(options.uplink(), java.util.List.of("0.0.0.0/0"));
             } catch (RuntimeException e) {
                 System.err.println("dynoplane: cannot guard uplink " + options.uplink() + ": " + e.getMessage());
                 System.exit(1); // the shutdown hook tears down what was started

@@ -5,6 +5,7 @@ import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.Edge;
 import io.dynoplane.provisioner.DynoSpec;
 import io.dynoplane.provisioner.IsolationPlane;
+import io.dynoplane.provisioner.NatTable;
 import io.dynoplane.provisioner.Provisioner;
 import io.dynoplane.provisioner.ProvisionerConfig;
 import io.dynoplane.router.AppRoute;
@@ -17,7 +18,11 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -71,6 +77,7 @@ public final class Plane implements AutoCloseable {
     private final LogPump logs;
     private final PrometheusRegistry registry;
     private volatile Edge edge;
+    private volatile NatTable nat;
     private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
@@ -135,20 +142,53 @@ public final class Plane implements AutoCloseable {
     public Router router() { return router; }
 
     /**
-     * Puts the XDP edge on the host's uplink {@code iface}: packets from outside to the dyno range are
-     * dropped, and new connections to the router are SYN-rate limited per source (100/s, burst 200).
-     * Detached when the plane closes.
+     * Makes {@code iface} the plane's uplink. The XDP edge goes on it: packets from outside to the dyno
+     * range are dropped, and new connections to the router are SYN-rate limited per source (100/s, burst
+     * 200). The BPF NAT goes on it too: dyno traffic leaves SNATed to the uplink's IPv4 address, and the
+     * guard lets dynos reach {@code egress} (e.g. 0.0.0.0/0 when this is the host's default route: any
+     * destination the host routes elsewhere would leave un-NATed, so list only what the uplink reaches).
+     * Both are detached when the plane closes.
      */
-    public synchronized Edge guardUplink(String iface) {
+    public synchronized Edge guardUplink(String iface, List<String> egress) {
         if (edge != null) throw new IllegalStateException("the uplink is already guarded");
-        Edge attached = Edge.attach(Libbpf.ifindex(iface));
-        // Any local address: the router may be reached on whichever address the uplink carries.
-        attached.publicListener(new InetSocketAddress("0.0.0.0", router.port()));
-        attached.synRate(100, 200);
+        int ifindex = Libbpf.ifindex(iface);
+        String outbound = ipv4Of(iface);
+        for (String cidr : egress) IsolationPlane.requireCidr(cidr); // every CIDR valid before anything is attached
+        Edge attached = Edge.attach(ifindex);
+        try {
+            // Any local address: the router may be reached on whichever address the uplink carries.
+            attached.publicListener(new InetSocketAddress("0.0.0.0", router.port()));
+            attached.synRate(100, 200);
+            nat = NatTable.attach(ifindex, outbound, config.provisioner().pool(), NatTable.Config.defaults());
+            Provisioner.enableForwarding(iface); // replies, un-NATed at its ingress, are routed on to the dynos
+        } catch (RuntimeException e) {
+            if (nat != null) nat.close();
+            nat = null;
+            attached.close();
+            throw e;
+        }
+        for (String cidr : egress) isolation.allowEgress(cidr);
         registry.register(new EdgeMetrics(attached));
-        config.logs().accept(LogLine.heroku("plane", "Edge attached to " + iface + " (XDP " + attached.mode().name().toLowerCase(java.util.Locale.ROOT) + " mode)"));
+        registry.register(new NatMetrics(nat));
+        config.logs().accept(LogLine.heroku("plane", "Uplink " + iface + ": edge attached (XDP " + attached.mode().name().toLowerCase(java.util.Locale.ROOT)
+                + " mode), NAT egress to " + outbound + " for " + String.join(", ", egress)));
         edge = attached;
         return attached;
+    }
+
+    /** The uplink's NAT, once {@link #guardUplink} ran. */
+    public Optional<NatTable> nat() { return Optional.ofNullable(nat); }
+
+    private static String ipv4Of(String iface) {
+        try {
+            NetworkInterface nic = NetworkInterface.getByName(iface);
+            if (nic == null) throw new IllegalArgumentException("no interface named '" + iface + "'");
+            return nic.inetAddresses().filter(a -> a instanceof Inet4Address).findFirst()
+                    .map(InetAddress::getHostAddress)
+                    .orElseThrow(() -> new IllegalArgumentException("uplink '" + iface + "' has no IPv4 address for NAT egress"));
+        } catch (SocketException e) {
+            throw new IllegalArgumentException("reading the addresses of '" + iface + "': " + e.getMessage(), e);
+        }
     }
 
     /** The loopback port serving Prometheus metrics at /metrics. */
@@ -288,6 +328,7 @@ public final class Plane implements AutoCloseable {
             }
         }
         dynos.clear();
+        if (nat != null) nat.close();
         if (edge != null) edge.close();
         router.close();
         logs.close();

@@ -1,7 +1,9 @@
 package io.dynoplane.plane;
 
 import io.dynoplane.ffm.RtNetlink;
+import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.EdgeReason;
+import io.dynoplane.provisioner.NatCounter;
 import io.dynoplane.provisioner.ProvisionerConfig;
 import org.junit.jupiter.api.Test;
 
@@ -16,28 +18,55 @@ import java.util.concurrent.ThreadLocalRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The plane puts the XDP edge on its uplink: a frame from outside addressed to the dyno range is
- * dropped there and counted (also on /metrics), and closing the plane detaches it. The "uplink" is
- * a veth pair of this test's own with no addresses; the frame is written onto its far end.
+ * The plane's uplink carries the XDP edge and the BPF NAT. The "uplink" is a veth of this test's own
+ * (198.18.N.1/24) whose far end lives in a namespace standing for the internet (198.18.N.2/24, with no
+ * route back to the dyno pool): a dyno's connection there arrives from the uplink's address and its
+ * replies come back; a frame from there addressed to the dyno range is dropped by the edge and counted
+ * (also on /metrics); closing the plane detaches both.
  */
 class PlaneUplinkTest {
     @Test
-    void edgeOnTheUplinkDropsTrafficToTheDynoRangeAndGoesWithThePlane() throws Exception {
+    void theUplinkNatsDynoEgressDropsTrafficToTheDynoRangeAndGoesWithThePlane() throws Exception {
         String uplink = "dpt" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+        String internet = uplink + "-inet";
+        String net = "198.18." + ThreadLocalRandom.current().nextInt(256);
         Path state = Files.createTempDirectory(uplink);
+        Path release = Files.createTempDirectory(uplink + "-app");
+        for (String file : List.of("Procfile", "server.py")) Files.copy(Path.of("../examples/hello", file), release.resolve(file));
+        Process responder = null;
         try (RtNetlink rtnl = RtNetlink.open()) {
-            rtnl.createVethPair(uplink, uplink + "o");
-            rtnl.setLinkUp(rtnl.linkIndex(uplink));
-            rtnl.setLinkUp(rtnl.linkIndex(uplink + "o"));
+            run("ip", "netns", "add", internet);
+            run("ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", internet);
+            run("ip", "addr", "add", net + ".1/24", "dev", uplink);
+            run("ip", "link", "set", uplink, "up");
+            run("ip", "-n", internet, "addr", "add", net + ".2/24", "dev", "eth0");
+            run("ip", "-n", internet, "link", "set", "eth0", "up");
+            // Answers each connection with the address it came from.
+            responder = new ProcessBuilder("ip", "netns", "exec", internet, "python3", "-c", """
+                    import socket
+                    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(('0.0.0.0', 7000)); s.listen(8); print('listening', flush=True)
+                    while True:
+                        c, peer = s.accept(); c.sendall((peer[0] + '\\n').encode()); c.close()
+                    """).redirectErrorStream(true).start();
+            assertThat(new String(responder.getInputStream().readNBytes(9), StandardCharsets.UTF_8)).isEqualTo("listening");
+
             Plane plane = Plane.start(Plane.Config.defaults(0, line -> {})
                     .withProvisioner(new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", state)));
             try {
-                var edge = plane.guardUplink(uplink);
+                var edge = plane.guardUplink(uplink, List.of(net + ".0/24"));
                 assertThat(run("ip", "-d", "link", "show", "dev", uplink)).contains("xdp");
+                Dyno web = plane.deploy(uplink, release, 1).getFirst();
+
+                // Egress: the internet sees the uplink's address, never the dyno's; the reply comes back.
+                String seen = run("ip", "netns", "exec", web.netns().name(), "python3", "-c",
+                        "import socket; c = socket.create_connection(('" + net + ".2', 7000), timeout=5); print(c.recv(64).decode().strip())");
+                assertThat(seen.strip()).isEqualTo(net + ".1");
+                assertThat(plane.nat().orElseThrow().count(NatCounter.FLOW_CREATED)).isEqualTo(1);
 
                 // An Ethernet + IPv4 + UDP frame from "the internet" to a dyno address, onto the wire's far end.
                 String mac = Files.readString(Path.of("/sys/class/net", uplink, "address")).strip();
-                run("python3", "-c", """
+                run("ip", "netns", "exec", internet, "python3", "-c", """
                         import socket, struct, sys
                         ifname, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
                         ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28, 0, 0, 64, 17, 0,
@@ -46,20 +75,31 @@ class PlaneUplinkTest {
                         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
                         s.bind((ifname, 0))
                         for _ in range(3): s.send(frame)
-                        """, uplink + "o", mac);
+                        """, "eth0", mac);
                 assertThat(edge.count(EdgeReason.TO_DYNO_RANGE)).isEqualTo(3);
                 String metrics = new String(URI.create("http://127.0.0.1:" + plane.adminPort() + "/metrics").toURL().openStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertThat(metrics).contains("dynoplane_edge_packets_total{verdict=\"to_dyno_range\"} 3.0");
+                assertThat(metrics).contains("dynoplane_edge_packets_total{verdict=\"to_dyno_range\"} 3.0")
+                        .contains("dynoplane_nat_events_total{event=\"flow_created\"} 1.0");
             } finally {
                 plane.close();
             }
-            assertThat(run("ip", "-d", "link", "show", "dev", uplink)).doesNotContain("xdp");
+            String link = run("ip", "-d", "link", "show", "dev", uplink);
+            assertThat(link).doesNotContain("xdp");
+            assertThat(run("bpftool", "net", "show", "dev", uplink)).doesNotContain("nat_");
         } finally {
-            try (RtNetlink rtnl = RtNetlink.open()) {
-                rtnl.deleteLink(uplink);
+            if (responder != null) {
+                responder.destroyForcibly();
+                responder.waitFor();
             }
-            Files.deleteIfExists(state.resolve("leases"));
-            Files.deleteIfExists(state);
+            try (RtNetlink rtnl = RtNetlink.open()) {
+                if (rtnl.findLink(uplink).isPresent()) rtnl.deleteLink(uplink);
+            }
+            new ProcessBuilder("ip", "netns", "delete", internet).start().waitFor();
+            for (Path dir : List.of(state, release)) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 

@@ -349,6 +349,12 @@ public final class IsolationPlane implements AutoCloseable {
         }
     }
 
+    /** {@code cidr} if it is an IPv4 CIDR ("203.0.113.0/24"), else IllegalArgumentException naming it. */
+    public static String requireCidr(String cidr) {
+        cidrKey(cidr);
+        return cidr;
+    }
+
     static byte[] cidrKey(String cidr) {
         int slash = cidr.indexOf('/');
         if (slash < 0) throw new IllegalArgumentException("not a CIDR: '" + cidr + "'");

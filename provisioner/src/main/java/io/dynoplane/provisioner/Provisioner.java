@@ -229,12 +229,16 @@ public final class Provisioner implements AutoCloseable {
         ipam.close();
     }
 
-    private static void enableForwarding(String veth) {
-        Path knob = Path.of("/proc/sys/net/ipv4/conf", veth, "forwarding");
+    /**
+     * IPv4 forwarding for packets arriving on {@code iface} (net.ipv4.conf.IFACE.forwarding): dyno veths,
+     * and the uplink, whose NAT replies the host routes on to dynos.
+     */
+    public static void enableForwarding(String iface) {
+        Path knob = Path.of("/proc/sys/net/ipv4/conf", iface, "forwarding");
         try {
             Files.writeString(knob, "1");
         } catch (IOException e) {
-            throw new ProvisioningException("enabling forwarding on " + veth + " (" + knob + "): " + e.getMessage(), e);
+            throw new ProvisioningException("enabling forwarding on " + iface + " (" + knob + "): " + e.getMessage(), e);
         }
     }
 }
