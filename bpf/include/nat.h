@@ -66,6 +66,8 @@ struct nat_entry {
 #define NAT_S_FIN_IN   0x04
 #define NAT_S_RST      0x08
 
+#define NAT_RST_TIMEOUT_NS (10ull * 1000000000ull) /* a reset flow's timeout, at most (conntrack's CLOSE) */
+
 /* config[0], written by Java before the programs are attached. 56 bytes. */
 struct nat_config {
 	__be32 outbound;     /* common runtime's outbound address */

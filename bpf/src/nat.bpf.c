@@ -190,6 +190,10 @@ static __always_inline int expired(const struct nat_config *cfg, __u8 proto, con
 		int closing = !(s & NAT_S_REPLIED) || (s & NAT_S_RST) ||
 			      (s & (NAT_S_FIN_OUT | NAT_S_FIN_IN)) == (NAT_S_FIN_OUT | NAT_S_FIN_IN);
 		timeout = closing ? cfg->timeout_ns[NAT_T_TCP_CLOSING] : cfg->timeout_ns[NAT_T_TCP_ESTABLISHED];
+		/* A reset connection has nothing left to wait for but a lost RST's retransmission: held as long
+		 * as conntrack's CLOSE state (10 s), not a TIME_WAIT, or fast clients fill the table. */
+		if ((s & NAT_S_RST) && timeout > NAT_RST_TIMEOUT_NS)
+			timeout = NAT_RST_TIMEOUT_NS;
 	} else if (proto == IPPROTO_UDP) {
 		timeout = cfg->timeout_ns[NAT_T_UDP];
 	} else {
