@@ -8,8 +8,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
 
 /**
- * Notes when each request head arrives, before the aggregator waits for its body. The stamp rides
- * in an internal header because that is the one thing that survives aggregation and pipelining
+ * Notes when each request head arrives, before it waits its turn behind pipelined requests. The stamp rides
+ * in an internal header because that is the one thing that survives queueing and pipelining
  * tied to its own request; {@link #take} removes it before anything else looks at the headers, and
  * {@code set} overwrites anything a client sent under that name.
  */

@@ -4,16 +4,19 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
 
 /**
- * Last handler of a dyno connection: hands each complete response to the exchange that owns the
- * connection right now, and tells it when the connection dies first. While the connection sits idle
+ * Last handler of a dyno connection: hands each response head and each piece of its body, as they
+ * arrive, to the exchange that owns the connection right now, passes on changes in writability (for
+ * back-pressure on the upload), and tells the exchange when the connection dies first. While the connection sits idle
  * in the pool it has no owner, and anything that arrives then means it is out of sync.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
@@ -24,6 +27,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private ProxyExchange owner;
     private boolean reused;
+    private boolean skippingInterim;   // between a 1xx head and its empty end
 
     BackendConnection(InetSocketAddress address, BackendPool pool) {
         this.address = address;
@@ -64,6 +68,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     void attach(ProxyExchange exchange, boolean headRequest) {
         owner = exchange;
+        skippingInterim = false;
         decoder.expectResponseTo(headRequest);
     }
 
@@ -78,30 +83,68 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpResponse response)) {
+        if (msg instanceof HttpResponse response) {
+            responseHead(ctx, response);
+        } else if (msg instanceof HttpContent content) {
+            responseContent(ctx, content);
+        } else {
             ReferenceCountUtil.release(msg);
-            return;
         }
+    }
+
+    private void responseHead(ChannelHandlerContext ctx, HttpResponse response) {
+        // Heads are not reference-counted (the decoder sends bodies as separate HttpContent).
         int code = response.status().code();
-        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL && code != 101) {
-            response.release(); // 1xx (e.g. 103 Early Hints): the final response follows
-            return;
-        }
         ProxyExchange exchange = owner;
-        owner = null; // detach first: the close below must not also report a lost connection
         if (exchange == null) {
-            response.release();
             ctx.close(); // nobody asked: the connection is out of sync
             return;
         }
         if (!response.decoderResult().isSuccess() || code == 101) {
             // Malformed or truncated, or an upgrade we never asked for: unusable either way.
-            response.release();
+            owner = null; // detach first: the close below must not also report a lost connection
             ctx.close();
             exchange.onBrokenResponse();
             return;
         }
-        exchange.onResponse(response);
+        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            skippingInterim = true; // 1xx (e.g. 103 Early Hints): the final response follows
+            return;
+        }
+        exchange.onResponseHead(response);
+    }
+
+    private void responseContent(ChannelHandlerContext ctx, HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (skippingInterim) {
+            content.release(); // the (empty) end of an interim response
+            skippingInterim = !last;
+            return;
+        }
+        ProxyExchange exchange = owner;
+        if (exchange == null) {
+            content.release();
+            ctx.close();
+            return;
+        }
+        if (!content.decoderResult().isSuccess()) {
+            // Cut short (the dyno closed mid-body) or a bad chunk: the response is broken.
+            content.release();
+            owner = null;
+            ctx.close();
+            exchange.onBrokenResponse();
+            return;
+        }
+        exchange.onResponseContent(content); // may detach us and return us to the pool
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ProxyExchange exchange = owner;
+        if (exchange != null) {
+            exchange.dynoWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

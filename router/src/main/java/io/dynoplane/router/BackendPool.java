@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequestEncoder;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -65,7 +64,6 @@ final class BackendPool {
                                 .addLast("guard", connection.idleGuard())
                                 .addLast("decode", connection.decoder())
                                 .addLast("encode", new HttpRequestEncoder())
-                                .addLast("aggregate", new HttpObjectAggregator(limits.maxBodyBytes()))
                                 .addLast("dyno", connection);
                     }
                 })
@@ -84,6 +82,7 @@ final class BackendPool {
     void release(BackendConnection connection, boolean reusable) {
         assert loop.inEventLoop();
         Channel ch = connection.channel();
+        ch.config().setAutoRead(true); // a paused connection reads again: the idle guard must see strays
         if (!reusable || !ch.isActive()) {
             ch.close();
             return;

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -20,8 +21,7 @@ import java.util.List;
 /**
  * Answers {@code Expect} so dynos never see it: {@code 100-continue} gets {@code 100 Continue} from
  * the router, any other expectation marks the request failed with {@link ExpectationFailedException}
- * (RequestRouter answers 417 and closes). The header is removed either way, before the aggregator,
- * which would otherwise answer on its own. HTTP/1.0 clients cannot expect anything (RFC 9110 §10.1.1):
+ * (RequestRouter answers 417 and closes). The header is removed either way. HTTP/1.0 clients cannot expect anything (RFC 9110 §10.1.1):
  * their Expect header is dropped.
  *
  * <p>A pipelined request's {@code 100 Continue} must not overtake the responses to the requests before
@@ -38,6 +38,7 @@ final class ExpectContinue extends ChannelDuplexHandler {
     // One entry per request still waiting for its final response, oldest first: whether it waits for a
     // 100 Continue that could not be sent yet.
     private final ArrayDeque<Boolean> outstanding = new ArrayDeque<>();
+    private boolean inFinalResponse; // a final response head went out, its last piece not yet
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -67,10 +68,15 @@ final class ExpectContinue extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        boolean finalResponse = msg instanceof HttpResponse response
-                && response.status().codeClass() != HttpStatusClass.INFORMATIONAL;
+        // A final response ends with its last piece (the same object for a whole response): only then
+        // may the next request's 100 Continue go out, or it would land in the middle of a body.
+        if (msg instanceof HttpResponse response) {
+            inFinalResponse = response.status().codeClass() != HttpStatusClass.INFORMATIONAL;
+        }
+        boolean finalResponseEnds = inFinalResponse && msg instanceof LastHttpContent;
         ctx.write(msg, promise);
-        if (finalResponse) {
+        if (finalResponseEnds) {
+            inFinalResponse = false;
             outstanding.pollFirst();
             Boolean next = outstanding.peekFirst();
             if (next != null && next) {

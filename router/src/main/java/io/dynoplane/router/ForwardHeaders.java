@@ -1,13 +1,16 @@
 package io.dynoplane.router;
 
-import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
 import java.util.List;
@@ -45,11 +48,16 @@ final class ForwardHeaders {
         return chain.append(clientIp).toString();
     }
 
-    /** Rewrites a client request, in place, into the request the dyno receives. */
+    /**
+     * Rewrites a client request head, in place, into the head the dyno receives. The body keeps its
+     * framing: a Content-Length stays (the strict decoder let through at most one, and only without
+     * Transfer-Encoding), a chunked body goes on chunked, and no framing means no body.
+     */
     static void toDyno(HttpRequest request, Forwarding forwarding) {
         HttpHeaders h = request.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         stripHopByHop(h);
-        // The client-side aggregator has already answered any 100-continue; the body is in hand.
+        // ExpectContinue has already answered any 100-continue; the dyno gets the body straight away.
         h.remove(HttpHeaderNames.EXPECT);
         // Dyno connections are always HTTP/1.1 keep-alive, whatever the client spoke.
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -59,18 +67,18 @@ final class ForwardHeaders {
         h.set(X_REQUEST_START, Long.toString(forwarding.requestStartMillis()));
         h.set(X_REQUEST_ID, forwarding.requestId());
         appendVia(h, forwarding.routerName());
-        if (request instanceof FullHttpMessage full) {
-            int length = full.content().readableBytes();
-            if (length > 0 || expectsBody(request.method())) {
-                h.setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-            } else {
-                // The aggregator adds "content-length: 0" to every GET; don't pass that noise on.
-                h.remove(HttpHeaderNames.CONTENT_LENGTH);
-            }
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (!h.contains(HttpHeaderNames.CONTENT_LENGTH) && expectsBody(request.method())) {
+            h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0); // say so rather than leave a dyno guessing
         }
     }
 
-    /** Rewrites a dyno response, in place, for the client (the router's own headers come later). */
+    /**
+     * Rewrites a dyno response head, in place, for the client (the router's own headers come later).
+     * A Content-Length the dyno sent stays; without one the client side picks chunked or
+     * close-delimited framing.
+     */
     static void fromDyno(HttpResponse response, boolean headRequest) {
         HttpHeaders h = response.headers();
         stripHopByHop(h);
@@ -81,20 +89,30 @@ final class ForwardHeaders {
         }
         if (code == 204 || response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
-        } else if (response instanceof FullHttpMessage full) {
-            h.setInt(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
         }
+    }
+
+    /** The last chunk without trailer fields: trailers are not passed on in either direction. */
+    static LastHttpContent withoutTrailers(LastHttpContent last) {
+        if (last.trailingHeaders().isEmpty()) {
+            return last;
+        }
+        LastHttpContent bare = new DefaultLastHttpContent(last.content().retain());
+        last.release();
+        return bare;
     }
 
     /**
      * Removes hop-by-hop headers (RFC 9110 §7.6.1): the fixed set plus any header the Connection header
-     * names. Host is never removed that way, so a client cannot strip the routing key.
+     * names. Host and Content-Length are never removed that way: a client cannot strip the routing key,
+     * nor the framing the router itself read the body by.
      */
     static void stripHopByHop(HttpHeaders h) {
         for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.strip();
-                if (!name.isEmpty() && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                if (!name.isEmpty() && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+                        && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
                     h.remove(name);
                 }
             }

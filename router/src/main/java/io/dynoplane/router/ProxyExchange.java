@@ -1,11 +1,17 @@
 package io.dynoplane.router;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -13,39 +19,69 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One request's trip to a dyno and back. Owns the aggregated request until the exchange ends and
- * writes a retained duplicate per attempt, so a retry can resend it and every path releases it exactly
- * once. Runs entirely on the client channel's event loop; {@code done} makes every late callback a
- * no-op.
+ * One request's trip to a dyno and back, streamed both ways. The request head goes out as soon as a
+ * connection is attached; then {@link RequestRouter} feeds the body piece by piece, reading the next
+ * piece from the client only while the dyno connection is writable ({@link #readyForBody}). The
+ * response comes back the same way: head, then pieces, and while the client is not writable the dyno
+ * connection stops reading (auto-read off) until it is again. Nothing is aggregated, so memory per
+ * exchange is bounded by the channels' write-buffer water marks plus one read's worth of bytes.
+ *
+ * <p>Timers, as on Heroku: H12 if no response head arrives within the response timeout of the whole
+ * request having been sent; then a rolling idle window in which some byte must move, else H15 (dyno
+ * quiet) or H28 (client quiet: not sending its body, or not reading the response).
+ *
+ * <p>Runs entirely on the client channel's event loop; {@code done} makes every late callback a no-op.
+ * Pieces of body passed in are owned by the exchange and released or written on every path.
  */
 final class ProxyExchange {
     private final RequestRouter client;
+    private final Channel clientChannel;
     private final RequestRecord rec;
+    private final HttpRequest head;
     private final InetSocketAddress address;
     private final BackendPool pool;
     private final RouterLimits limits;
+    private final EventLoop loop;
+    /** Idempotent and without a body: it can be sent again if a pooled connection turns out dead. */
+    private final boolean retryable;
 
-    private FullHttpRequest request;
     private BackendConnection connection;   // attached connection; null while connecting
-    private ChannelFuture requestWrite;
+    private boolean clientEnded;            // the client's last piece of body has come in
+    private boolean requestSent;            // ... and has been written to the dyno in full
+    private boolean responseStarted;        // the dyno's response head has gone to the client
+    private boolean dynoKeepAlive;
+    private boolean dynoPaused;             // dyno reads stopped while the client catches up
     private ScheduledFuture<?> responseTimeout;
+    private ScheduledFuture<?> idleTimer;
+    private long lastProgressNanos;
     private long attemptStartNanos;
     private long requestSentNanos = -1;
     private boolean retried;
     private boolean done;
 
-    ProxyExchange(RequestRouter client, RequestRecord rec, FullHttpRequest request, InetSocketAddress address,
-                  BackendPool pool, RouterLimits limits) {
+    ProxyExchange(RequestRouter client, Channel clientChannel, RequestRecord rec, HttpRequest head,
+                  InetSocketAddress address, BackendPool pool, RouterLimits limits) {
         this.client = client;
+        this.clientChannel = clientChannel;
         this.rec = rec;
-        this.request = request;
+        this.head = head;
         this.address = address;
         this.pool = pool;
         this.limits = limits;
+        this.loop = pool.loop();
+        this.retryable = isIdempotent(head.method()) && !HttpUtil.isTransferEncodingChunked(head)
+                && HttpUtil.getContentLength(head, 0L) == 0;
     }
 
     void start() {
+        progress();
+        armIdleTimer(limits.idleWindow().toNanos());
         attempt(false);
+    }
+
+    /** True while the exchange wants the next piece of request body and the dyno can take it. */
+    boolean readyForBody() {
+        return !done && !clientEnded && connection != null && connection.channel().isWritable();
     }
 
     private void attempt(boolean freshConnection) {
@@ -66,47 +102,128 @@ final class ProxyExchange {
             }
             return;
         }
+        rec.connectNanos = System.nanoTime() - attemptStartNanos;
         if (!acquired.isSuccess()) {
-            rec.connectNanos = System.nanoTime() - attemptStartNanos;
             fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
             return;
         }
-        rec.connectNanos = System.nanoTime() - attemptStartNanos;
         BackendConnection c = acquired.getNow();
         connection = c;
-        c.attach(this, HttpMethod.HEAD.equals(request.method()));
+        c.attach(this, HttpMethod.HEAD.equals(head.method()));
         requestSentNanos = System.nanoTime();
-        responseTimeout = c.channel().eventLoop().schedule(
-                this::onResponseTimeout, limits.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        requestWrite = c.channel().writeAndFlush(request.retainedDuplicate());
-        requestWrite.addListener(f -> {
-            // A failed write leaves the connection in an unknown state; closing it reports back
-            // through onConnectionLost.
+        progress();
+        // The head is not reference-counted, so a retry can write it again.
+        c.channel().writeAndFlush(head).addListener(closeOnFailure(c));
+        if (clientEnded) {
+            // A retry of a bodiless request whose (empty) end already came in.
+            writeLast(c, LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            client.resumeBody();
+        }
+    }
+
+    /** The next piece of the client's body; ownership passes to the exchange. */
+    void sendBody(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            clientEnded = true;
+        }
+        BackendConnection c = connection;
+        if (done || c == null) {
+            // Gone, or reconnecting for a retry (only bodiless requests are retried, so this is
+            // their empty end, written once the new connection is up).
+            content.release();
+            return;
+        }
+        if (content.content().isReadable()) {
+            progress();
+        }
+        if (last) {
+            writeLast(c, ForwardHeaders.withoutTrailers((LastHttpContent) content));
+        } else {
+            c.channel().writeAndFlush(content).addListener(closeOnFailure(c));
+        }
+    }
+
+    private void writeLast(BackendConnection c, LastHttpContent last) {
+        c.channel().writeAndFlush(last).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                c.channel().close();
+                c.channel().close(); // reports back through onConnectionLost
+            } else if (!done && connection == c) {
+                requestSent = true;
+                if (!responseStarted) {
+                    responseTimeout = loop.schedule(this::onResponseTimeout,
+                            limits.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                }
             }
         });
     }
 
-    /** The dyno answered; ownership of {@code response} passes to this exchange. */
-    void onResponse(FullHttpResponse response) {
+    /** A failed write leaves the connection in an unknown state; closing it reports back. */
+    private static ChannelFutureListener closeOnFailure(BackendConnection c) {
+        return f -> {
+            if (!f.isSuccess()) {
+                c.channel().close();
+            }
+        };
+    }
+
+    /** From the dyno connection: it can take more (or no more) request body. */
+    void dynoWritabilityChanged(boolean writable) {
+        if (writable && readyForBody()) {
+            progress();
+            client.resumeBody();
+        }
+    }
+
+    /** From the client channel: it can take more response body, or it cannot. */
+    void clientWritabilityChanged(boolean writable) {
+        if (writable && dynoPaused && connection != null) {
+            dynoPaused = false;
+            progress();
+            connection.channel().config().setAutoRead(true); // reads at once
+        }
+    }
+
+    /** The dyno's final response head; not reference-counted. */
+    void onResponseHead(HttpResponse response) {
         if (done) {
-            response.release();
             return;
         }
-        done = true;
-        cancelTimeout();
-        rec.serviceNanos = System.nanoTime() - requestSentNanos;
+        cancelResponseTimeout();
+        responseStarted = true;
+        dynoKeepAlive = HttpUtil.isKeepAlive(response);
+        progress();
+        client.dynoResponseHead(rec, response);
+    }
+
+    /** A piece of the dyno's response body; ownership passes to the exchange. */
+    void onResponseContent(HttpContent content) {
+        if (done || !responseStarted) {
+            content.release();
+            return;
+        }
+        progress();
         BackendConnection c = connection;
-        connection = null;
-        c.detach();
-        // Reuse only a connection whose request went out whole and whose dyno wants to keep it.
-        // Bytes beyond this response (a body sent where none is allowed) put the connection out of step.
-        boolean reusable = HttpUtil.isKeepAlive(response) && requestWrite.isDone() && requestWrite.isSuccess()
-                && !c.hasStrayBytes();
-        pool.release(c, reusable);
-        releaseRequest();
-        client.dynoResponded(rec, response);
+        if (content instanceof LastHttpContent last) {
+            done = true;
+            cancelTimers();
+            rec.serviceNanos = System.nanoTime() - requestSentNanos;
+            connection = null;
+            c.detach();
+            // Reuse only a connection whose request went out whole and whose dyno wants to keep it.
+            // Bytes beyond this response (a body sent where none is allowed) put the connection out of step.
+            boolean reusable = dynoKeepAlive && requestSent && !c.hasStrayBytes();
+            dynoPaused = false;
+            pool.release(c, reusable);
+            client.dynoResponseEnded(rec, ForwardHeaders.withoutTrailers(last));
+            return;
+        }
+        boolean clientWritable = client.dynoResponseContent(rec, content);
+        if (!clientWritable && !dynoPaused && !done) {
+            dynoPaused = true;
+            c.channel().config().setAutoRead(false);
+        }
     }
 
     /** The connection closed or failed before a complete response. */
@@ -114,18 +231,19 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelTimeout();
+        cancelResponseTimeout();
         BackendConnection lost = connection;
         connection = null;
-        if (lost != null && lost.reused() && !retried && isIdempotent(request.method())) {
+        if (!responseStarted && lost != null && lost.reused() && !retried && retryable) {
             // A dyno may close a pooled connection just as we pick it. That is a race, not the dyno
-            // failing this request, so an idempotent request gets one more go on a new connection.
+            // failing this request, so an idempotent bodiless request gets one more go.
             retried = true;
+            requestSent = false;
             requestSentNanos = -1;
             attempt(true);
             return;
         }
-        fail(RouterError.H13);
+        fail(responseStarted ? RouterError.H18 : RouterError.H13);
     }
 
     /** The dyno sent something unusable; the connection is already being closed. */
@@ -133,7 +251,6 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelTimeout();
         connection = null;
         fail(RouterError.H18);
     }
@@ -144,51 +261,121 @@ final class ProxyExchange {
             return;
         }
         done = true;
-        cancelTimeout();
-        if (connection != null) {
-            connection.detach();
-            connection.channel().close();
-            connection = null;
-        }
+        cancelTimers();
+        dropConnection();
         if (requestSentNanos >= 0) {
             rec.serviceNanos = System.nanoTime() - requestSentNanos;
         }
-        releaseRequest();
+    }
+
+    /**
+     * The client's body broke off mid-way: drop the dyno connection without ending the request, so
+     * the dyno sees a truncated request, never a complete one. Returns whether a response had started.
+     */
+    boolean abort() {
+        if (!done) {
+            done = true;
+            cancelTimers();
+            dropConnection();
+            if (requestSentNanos >= 0) {
+                rec.serviceNanos = System.nanoTime() - requestSentNanos;
+            }
+        }
+        return responseStarted;
     }
 
     private void onResponseTimeout() {
+        responseTimeout = null;
+        if (done || responseStarted) {
+            return;
+        }
+        dropConnection();
+        fail(RouterError.H12);
+    }
+
+    private void progress() {
+        lastProgressNanos = System.nanoTime();
+    }
+
+    private void armIdleTimer(long delayNanos) {
+        idleTimer = loop.schedule(this::onIdleCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The rolling window: some byte must move in one direction or the other. */
+    private void onIdleCheck() {
+        idleTimer = null;
         if (done) {
             return;
         }
+        long window = limits.idleWindow().toNanos();
+        long quiet = System.nanoTime() - lastProgressNanos;
+        boolean awaitingHead = requestSent && !responseStarted; // the H12 timer's job
+        if (awaitingHead || quiet < window) {
+            armIdleTimer(awaitingHead ? window : window - quiet);
+            return;
+        }
+        RouterError error;
+        if (responseStarted) {
+            // Stalled mid-response: either the client is not reading or the dyno is not sending.
+            error = dynoPaused && !clientChannel.isWritable() ? RouterError.H28 : RouterError.H15;
+        } else {
+            // Stalled mid-upload: either the dyno is not reading or the client is not sending.
+            error = connection != null && !connection.channel().isWritable() ? RouterError.H15 : RouterError.H28;
+        }
+        dropConnection();
+        fail(error);
+    }
+
+    private void dropConnection() {
         BackendConnection c = connection;
         connection = null;
         if (c != null) {
             c.detach();
-            c.channel().close();
+            c.channel().config().setAutoRead(true);
+            hangUp(c.channel());
         }
-        fail(RouterError.H12);
+    }
+
+    /**
+     * Closes a dyno connection in the middle of an exchange so that the dyno sees it at once. A plain
+     * close on io_uring can wait for the connection's outstanding operations (a read the dyno will
+     * never complete), leaving the dyno holding a half-sent request; shutting the socket down first
+     * sends the FIN straight away.
+     */
+    private static void hangUp(Channel ch) {
+        if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+            duplex.shutdown().addListener(f -> ch.close());
+        } else {
+            ch.close();
+        }
     }
 
     private void fail(RouterError error) {
         done = true;
+        cancelTimers();
+        dropConnection();
         if (requestSentNanos >= 0) {
             rec.serviceNanos = System.nanoTime() - requestSentNanos;
         }
-        releaseRequest();
-        client.dynoFailed(rec, error);
+        if (responseStarted) {
+            client.dynoInterrupted(rec, error);
+        } else {
+            client.dynoFailed(rec, error);
+        }
     }
 
-    private void cancelTimeout() {
+    private void cancelResponseTimeout() {
         if (responseTimeout != null) {
             responseTimeout.cancel(false);
             responseTimeout = null;
         }
     }
 
-    private void releaseRequest() {
-        if (request != null) {
-            request.release();
-            request = null;
+    private void cancelTimers() {
+        cancelResponseTimeout();
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
         }
     }
 

@@ -6,15 +6,18 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -26,10 +29,16 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves one client connection, one request at a time: routes by Host, answers router errors itself
- * and hands the rest to a {@link ProxyExchange}. Auto-read is off and the FlowControlHandler in front
- * delivers one request per {@code read()}, so pipelined requests wait their turn in order and a slow
- * dyno back-pressures its client.
+ * Serves one client connection, one request at a time, streaming: routes by Host on the request head,
+ * answers router errors itself and hands the rest to a {@link ProxyExchange}, then feeds it the body a
+ * piece at a time and writes the dyno's response out as it comes. Auto-read is off and the
+ * FlowControlHandler in front delivers one message per {@code read()}; this handler asks for the next
+ * one only when it can use it (a new request when idle, the next piece of body while the dyno
+ * connection is writable), so pipelined requests wait their turn in order and a slow dyno
+ * back-pressures its client. At most one read is outstanding at any time.
+ *
+ * <p>A request is over when both its body has been read (forwarded or, once answered, dropped) and its
+ * response has been written; only then is the next one read.
  */
 final class RequestRouter extends ChannelInboundHandlerAdapter {
     /** User event from {@link Router#close()}: finish the current request, then close. */
@@ -42,15 +51,21 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private final RouterRuntime runtime;
     private ChannelHandlerContext ctx;
     private BackendPool pool;
+    private HeadTimeout headTimeout;  // null if the pipeline has none
 
     // The request being served, null between requests.
     private RequestRecord current;
     private boolean currentKeepAlive;
     private boolean currentHttp10;
     private boolean currentHead;
-    private ProxyExchange exchange;   // non-null while waiting on a dyno
+    private boolean requestEnded;      // its last piece of body has been read
+    private boolean responseEnded;     // its response has been written out
+    private boolean bodylessResponse;  // HEAD, 1xx, 204, 304: whatever body the dyno sends is dropped
+    private boolean responseKeepAlive; // decided with the response head
+    private ProxyExchange exchange;    // non-null while the dyno side runs
     private boolean closeAfterResponse;
-    private boolean rejected;         // a request was refused as malformed: answer it, then close
+    private boolean rejected;          // refused or closing: answer if need be, drop all input, close
+    private boolean readPending;       // a read() is outstanding: never ask twice
 
     RequestRouter(RouterRuntime runtime) {
         this.runtime = runtime;
@@ -60,66 +75,137 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.pool = runtime.pool(ctx.channel().eventLoop());
+        this.headTimeout = ctx.pipeline().get(HeadTimeout.class);
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        ctx.read();
+        requestRead();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        // A read cycle ended without a whole request (FlowControlHandler completes every read() this
-        // way): ask again, unless we are busy and the next read waits for our response.
-        if (current == null) {
-            ctx.read();
-        }
+        // A read cycle ended (FlowControlHandler completes every read() that emptied its queue this
+        // way): ask again if we can use more.
+        readPending = false;
+        wantMore();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readPending = false;
         if (rejected) {
             // Whatever follows a refused request is not trusted as a request: discard until closed.
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (!(msg instanceof FullHttpRequest request)) {
+        if (msg instanceof HttpRequest request) {
+            if (current != null) {
+                // Cannot happen while only we call read(); refuse rather than interleave responses.
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            if (headTimeout != null) {
+                headTimeout.headReceived();
+            }
+            serve(request);
+        }
+        if (msg instanceof HttpContent content) {
+            body(content); // also the (empty) content of a refused FullHttpRequest
+        } else if (!(msg instanceof HttpRequest)) {
             ReferenceCountUtil.release(msg);
-            return;
         }
-        if (current != null) {
-            // Cannot happen while only we call read(); refuse rather than interleave responses.
-            request.release();
-            ctx.close();
-            return;
-        }
-        serve(request);
+        wantMore();
     }
 
-    /** Owns {@code request} until an exchange takes it; releases it on every other path. */
-    private void serve(FullHttpRequest request) {
-        ProxyExchange forward;
-        try {
-            forward = route(request);
-        } catch (RuntimeException | Error e) {
-            request.release();
-            throw e;
+    /** Asks for the next message if this request (or the next one) can use it now. */
+    private void wantMore() {
+        if (current == null || (!requestEnded && (exchange == null || exchange.readyForBody()))) {
+            requestRead();
         }
-        if (forward == null) {
-            request.release(); // answered by the router itself
-        } else {
+    }
+
+    private void requestRead() {
+        if (!readPending && ctx.channel().isActive()) {
+            readPending = true;
+            ctx.read(); // may deliver a queued message right away
+        }
+    }
+
+    /** From the exchange: the dyno can take more body now. */
+    void resumeBody() {
+        wantMore();
+    }
+
+    private void serve(HttpRequest request) {
+        ProxyExchange forward = route(request);
+        if (forward != null) {
             exchange = forward;
-            forward.start();   // the exchange owns the request from here on
+            forward.start();
+        }
+    }
+
+    /** One piece of the current request's body, owned here until passed on or released. */
+    private void body(HttpContent content) {
+        if (current == null || requestEnded) {
+            content.release(); // cannot happen: the decoder ends each request before the next
+            return;
+        }
+        if (!content.decoderResult().isSuccess()) {
+            content.release();
+            brokenBody();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            requestEnded = true;
+        }
+        ProxyExchange forward = exchange;
+        if (forward != null) {
+            forward.sendBody(content);
+        } else {
+            content.release(); // answered already (router error, or the dyno did not wait for it)
+        }
+        if (last && responseEnded) {
+            nextRequest();
+        }
+    }
+
+    /**
+     * The body turned out malformed (a bad chunk) after the head went on: the dyno must never see the
+     * request end, so its connection is dropped mid-body; the client gets 400 if nothing of a response
+     * has gone out yet, and the connection closes either way.
+     */
+    private void brokenBody() {
+        RequestRecord rec = current;
+        requestEnded = true;
+        currentKeepAlive = false;
+        rejected = true;
+        ProxyExchange forward = exchange;
+        exchange = null;
+        boolean responseStarted = forward != null ? forward.abort() : responseEnded;
+        if (responseEnded) {
+            current = null;
+            lingeringClose();
+        } else if (forward == null) {
+            // The router's own answer is on its way; responseWritten closes after it.
+        } else if (responseStarted) {
+            abandon(rec, RouterError.BAD_REQUEST);
+        } else {
+            respondError(rec, RouterError.BAD_REQUEST);
         }
     }
 
     /** Answers the request itself (returning null) or returns the exchange that will forward it. */
-    private ProxyExchange route(FullHttpRequest request) {
+    private ProxyExchange route(HttpRequest request) {
         ArrivalStamper.Arrival arrival = ArrivalStamper.take(request.headers());
         RequestRecord rec = new RequestRecord(request.method().name(), request.uri(),
                 protocol(request.protocolVersion()), arrival.nanos());
         current = rec;
+        requestEnded = false;
+        responseEnded = false;
         currentKeepAlive = HttpUtil.isKeepAlive(request);
         currentHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         currentHead = HttpMethod.HEAD.equals(request.method());
@@ -134,8 +220,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             // The byte stream can't be trusted any more: answer, then close without reading on.
             Throwable cause = request.decoderResult().cause();
             LOG.log(System.Logger.Level.DEBUG, "refusing request on {0}: {1}", ctx.channel(), cause);
-            rejected = true;
             currentKeepAlive = false;
+            rejected = true;
             respondError(rec, cause instanceof ExpectContinue.ExpectationFailedException
                     ? RouterError.EXPECTATION_FAILED : RouterError.BAD_REQUEST);
             return null;
@@ -155,20 +241,75 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
                 rec.fwd, localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
-        return new ProxyExchange(this, rec, request, backend.address(), pool, runtime.limits());
+        return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
     }
 
-    /** From the exchange: the dyno's response, now owned by us. */
-    void dynoResponded(RequestRecord rec, FullHttpResponse response) {
-        exchange = null;
+    /** From the exchange: the dyno's response head (not reference-counted). */
+    void dynoResponseHead(RequestRecord rec, HttpResponse response) {
         ForwardHeaders.fromDyno(response, currentHead);
-        respond(rec, response);
+        bodylessResponse = currentHead || !mayHaveBody(response.status());
+        boolean closeDelimited = false;
+        if (!bodylessResponse && !HttpUtil.isContentLengthSet(response)) {
+            // The dyno sent chunked or close-delimited: 1.1 clients get chunked, 1.0 clients can only
+            // be told where the body ends by the connection closing.
+            if (currentHttp10) {
+                closeDelimited = true;
+            } else {
+                HttpUtil.setTransferEncodingChunked(response, true);
+            }
+        }
+        prepareHead(rec, response, closeDelimited);
+        ctx.writeAndFlush(response);
     }
 
-    /** From the exchange: no usable response from the dyno. */
+    /** From the exchange: a piece of response body, now owned by us. Returns whether the client can take more. */
+    boolean dynoResponseContent(RequestRecord rec, HttpContent content) {
+        if (bodylessResponse) {
+            content.release();
+            return true;
+        }
+        rec.bytes += content.content().readableBytes();
+        ctx.writeAndFlush(content); // a failed write closes the channel; channelInactive reports it
+        return ctx.channel().isWritable();
+    }
+
+    /** From the exchange: the last piece of the response, now owned by us; the dyno side is done. */
+    void dynoResponseEnded(RequestRecord rec, LastHttpContent last) {
+        exchange = null;
+        LastHttpContent out = last;
+        if (bodylessResponse) {
+            last.release();
+            out = LastHttpContent.EMPTY_LAST_CONTENT;
+        } else {
+            rec.bytes += last.content().readableBytes();
+        }
+        ctx.writeAndFlush(out).addListener((ChannelFutureListener) f -> responseWritten(rec, f));
+    }
+
+    /** From the exchange: no usable response from the dyno, and nothing of one sent yet. */
     void dynoFailed(RequestRecord rec, RouterError error) {
         exchange = null;
-        respondError(rec, error);
+        if (error.answersClient()) {
+            respondError(rec, error);
+        } else {
+            abandon(rec, error); // the client is not there to read an answer
+        }
+    }
+
+    /** From the exchange: the response broke off after its head went out; all we can do is close. */
+    void dynoInterrupted(RequestRecord rec, RouterError error) {
+        exchange = null;
+        abandon(rec, error);
+    }
+
+    private void abandon(RequestRecord rec, RouterError error) {
+        rec.error = error;
+        rec.status = error.status().code();
+        rec.finishedNanos = System.nanoTime();
+        runtime.completed(rec);
+        current = null;
+        rejected = true;
+        ctx.close();
     }
 
     private void respondError(RequestRecord rec, RouterError error) {
@@ -176,39 +317,65 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         respond(rec, error.newResponse(ctx.alloc()));
     }
 
+    /** The router's own whole response (errors). */
     private void respond(RequestRecord rec, FullHttpResponse response) {
-        boolean keepAlive = currentKeepAlive && !closeAfterResponse && !runtime.draining();
-        response.headers().set(ForwardHeaders.X_REQUEST_ID, rec.requestId);
-        ForwardHeaders.appendVia(response.headers(), runtime.routerName());
-        if (!keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (currentHttp10) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // 1.0 needs telling
-        }
-        rec.status = response.status().code();
+        prepareHead(rec, response, false);
         if (currentHead || !mayHaveBody(response.status())) {
-            // Headers only, whatever the dyno sent: Content-Length (if any) stays as the dyno set it.
+            // Headers only: Content-Length (if any) stays as set.
             FullHttpResponse headersOnly = response.replace(Unpooled.EMPTY_BUFFER);
             response.release();
             response = headersOnly;
         }
         rec.bytes = response.content().readableBytes();
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> responseWritten(rec, f, keepAlive));
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> responseWritten(rec, f));
     }
 
-    private void responseWritten(RequestRecord rec, ChannelFuture write, boolean keepAlive) {
+    /** The router's headers on any response head, and whether the connection stays open after it. */
+    private void prepareHead(RequestRecord rec, HttpResponse response, boolean mustClose) {
+        responseKeepAlive = currentKeepAlive && !closeAfterResponse && !runtime.draining() && !mustClose;
+        response.headers().set(ForwardHeaders.X_REQUEST_ID, rec.requestId);
+        ForwardHeaders.appendVia(response.headers(), runtime.routerName());
+        if (!responseKeepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (currentHttp10) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // 1.0 needs telling
+        }
+        rec.status = response.status().code();
+    }
+
+    private void responseWritten(RequestRecord rec, ChannelFuture write) {
+        if (current != rec) {
+            return; // already accounted for (the connection broke off)
+        }
+        responseEnded = true;
         rec.finishedNanos = System.nanoTime();
         runtime.completed(rec);
-        current = null;
         if (!write.isSuccess()) {
+            current = null;
             ctx.close();
         } else if (rejected) {
+            current = null;
             lingeringClose();
-        } else if (!keepAlive || closeAfterResponse) {
-            ctx.close();
+        } else if (!responseKeepAlive || closeAfterResponse) {
+            current = null;
+            if (requestEnded) {
+                ctx.close();
+            } else {
+                lingeringClose(); // the client may still be sending its body
+            }
+        } else if (requestEnded) {
+            nextRequest();
         } else {
-            ctx.read(); // next request (possibly already queued by the FlowControlHandler)
+            wantMore(); // answered before the whole body came: drop the rest, then go on
         }
+    }
+
+    private void nextRequest() {
+        current = null;
+        if (headTimeout != null) {
+            headTimeout.awaitHead();
+        }
+        requestRead(); // next request (possibly already queued by the FlowControlHandler)
     }
 
     /**
@@ -221,9 +388,10 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        rejected = true; // from now on everything read is dropped
         duplex.shutdownOutput().addListener(f -> {
             if (f.isSuccess()) {
-                ctx.read(); // discarded by channelRead; the client's EOF closes the channel
+                requestRead(); // discarded by channelRead; the client's EOF closes the channel
             } else {
                 ctx.close();
             }
@@ -237,6 +405,15 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private static boolean mayHaveBody(HttpResponseStatus status) {
         return status.codeClass() != HttpStatusClass.INFORMATIONAL
                 && status.code() != 204 && status.code() != 304;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ProxyExchange forward = exchange;
+        if (forward != null) {
+            forward.clientWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

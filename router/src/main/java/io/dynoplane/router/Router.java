@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -36,20 +35,29 @@ import java.util.function.Consumer;
  *
  * <p>Client pipeline, one job per handler:
  * <pre>
- *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s
- *   decode    StrictRequestDecoder bytes → HTTP objects, only unambiguously framed requests (8 KiB
- *                                  lines, 1000 headers, CRLF, one plain chunked or one Content-Length,
- *                                  one Host); anything else becomes a failed request, rest discarded
+ *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s between requests
+ *   head      HeadTimeout          closes a client whose request head is not complete 30 s after its
+ *                                  first byte (or after connecting): slowloris
+ *   decode    StrictRequestDecoder bytes → HTTP objects (head, then body pieces), only unambiguously
+ *                                  framed requests (8 KiB lines, 1000 headers, CRLF, one plain chunked or
+ *                                  one Content-Length, one Host); anything else becomes a failed request,
+ *                                  rest discarded
  *   encode    HttpResponseEncoder  HTTP objects → bytes
  *   arrival   ArrivalStamper       notes when each request head arrived
  *   expect    ExpectContinue       answers Expect: 100-continue itself (in order), flags others (417)
- *   aggregate HttpObjectAggregator whole requests, 10 MiB cap (413 above it)
- *   flow      FlowControlHandler   one request per read(): ordered, back-pressured pipelining
+ *   flow      FlowControlHandler   one message per read(): ordered, back-pressured pipelining and body
  *   route     RequestRouter        route, answer router errors (400/417 H26 then close), drive the
- *                                  ProxyExchange; responses to HEAD and 1xx/204/304 go out without a body
+ *                                  ProxyExchange: body pieces go to the dyno only while its connection
+ *                                  is writable, response pieces come back while the client is (else the
+ *                                  dyno connection stops reading); responses to HEAD and 1xx/204/304 go
+ *                                  out without a body; a response without a length is chunked to 1.1
+ *                                  clients and close-delimited to 1.0 clients
  * </pre>
- * Dyno connections live in a {@link BackendPool} per event loop and are created on the client's own
- * loop, so a request never crosses threads.
+ * Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
+ * and one read per direction. Dyno connections ({@link BackendPool}: HttpRequestEncoder,
+ * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
+ * own loop, so a request never crosses threads; a connection goes back to the pool only once its
+ * response has been read in full and its request written in full.
  */
 public final class Router implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
@@ -119,13 +127,12 @@ public final class Router implements AutoCloseable {
                             ch.pipeline()
                                     .addLast("idle", new IdleStateHandler(0, 0,
                                             limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+                                    .addLast("head", new HeadTimeout(limits.headTimeout().toNanos(),
+                                            metrics::headTimedOut))
                                     .addLast("decode", new StrictRequestDecoder())
                                     .addLast("encode", new HttpResponseEncoder())
                                     .addLast("arrival", ArrivalStamper.INSTANCE)
                                     .addLast("expect", new ExpectContinue())
-                                    // closeOnExpectationFailed: the aggregator's own 413 for an
-                                    // oversized Content-Length closes rather than waits.
-                                    .addLast("aggregate", new HttpObjectAggregator(limits.maxBodyBytes(), true))
                                     .addLast("flow", new FlowControlHandler())
                                     .addLast("route", new RequestRouter(runtime));
                         }
@@ -205,6 +212,11 @@ public final class Router implements AutoCloseable {
      */
     public void onLog(Consumer<String> sink) {
         logs.add(Objects.requireNonNull(sink, "sink"));
+    }
+
+    /** Client connections closed so far for not sending a request head in time. */
+    long headTimeouts() {
+        return metrics.headTimeouts();
     }
 
     /** Latency of proxied requests since start (microseconds). */

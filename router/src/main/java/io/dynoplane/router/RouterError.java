@@ -23,11 +23,15 @@ enum RouterError {
     H12(503, "H12", "Request timeout", null, null),
     H13(503, "H13", "Connection closed without response", null, null),
     H14(503, "H14", "No web dynos running", null, null),
+    /** The dyno went quiet for the rolling idle window in the middle of a transfer. */
+    H15(503, "H15", "Idle connection", null, null),
     H18(503, "H18", "Server Request Interrupted", null, null),
     H19(503, "H19", "Backend connection timeout", null, null),
     H21(503, "H21", "Backend connection refused", null, null),
     /** The client left first; logged and counted, never written. */
-    H27(499, "H27", "Client Request Interrupted", null, null);
+    H27(499, "H27", "Client Request Interrupted", null, null),
+    /** The client went quiet (sending or reading) for the rolling idle window; logged, never written. */
+    H28(499, "H28", "Client Connection Idle", null, null);
 
     private final HttpResponseStatus status;
     private final String code;
@@ -57,6 +61,11 @@ enum RouterError {
 
     String description() {
         return description;
+    }
+
+    /** False for the client-side codes (499): there is nobody to tell, the connection just closes. */
+    boolean answersClient() {
+        return status.code() != 499;
     }
 
     /** A fresh response; the caller owns it (and its pooled buffer). */

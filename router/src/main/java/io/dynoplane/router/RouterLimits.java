@@ -2,16 +2,56 @@ package io.dynoplane.router;
 
 import java.time.Duration;
 
-/** Timeouts and sizes. Package-private so tests can shrink them; production uses {@link #DEFAULTS}. */
+/**
+ * Timeouts and sizes. Package-private so tests can shrink them; production uses {@link #DEFAULTS}.
+ *
+ * @param connectTimeout     H19 when a dyno connection takes longer
+ * @param responseTimeout    H12 when the dyno sends no response head this long after the whole
+ *                           request was sent to it
+ * @param backendIdleTimeout pooled dyno connections idle this long are closed
+ * @param clientIdleTimeout  keep-alive client connections idle between requests this long are closed
+ * @param drainTimeout       {@link Router#close()} waits this long for in-flight requests
+ * @param maxIdlePerBackend  pooled connections kept per dyno
+ * @param idleWindow         rolling window once bytes flow: a dyno silent this long mid-response is H15,
+ *                           a client silent this long mid-upload (or not reading) is H28
+ * @param headTimeout        a client must send a complete request head within this time of its first
+ *                           byte (or of connecting), else it is closed (slowloris)
+ */
 record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration backendIdleTimeout,
-                    Duration clientIdleTimeout, Duration drainTimeout, int maxBodyBytes,
-                    int maxIdlePerBackend) {
+                    Duration clientIdleTimeout, Duration drainTimeout, int maxIdlePerBackend,
+                    Duration idleWindow, Duration headTimeout) {
     static final RouterLimits DEFAULTS = new RouterLimits(
-            Duration.ofSeconds(5),    // H19 after this
-            Duration.ofSeconds(30),   // H12 after this, as on Heroku
-            Duration.ofSeconds(90),   // pooled dyno connections idle this long are closed
-            Duration.ofSeconds(90),   // idle keep-alive client connections likewise
-            Duration.ofSeconds(10),   // close() waits this long for in-flight requests
-            10 * 1024 * 1024,         // aggregation cap, both directions
-            64);
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(30),   // as on Heroku
+            Duration.ofSeconds(90),
+            Duration.ofSeconds(90),
+            Duration.ofSeconds(10),
+            64,
+            Duration.ofSeconds(55),   // as on Heroku
+            Duration.ofSeconds(30));
+
+    RouterLimits withResponseTimeout(Duration d) {
+        return new RouterLimits(connectTimeout, d, backendIdleTimeout, clientIdleTimeout, drainTimeout,
+                maxIdlePerBackend, idleWindow, headTimeout);
+    }
+
+    RouterLimits withIdleTimeouts(Duration backend, Duration client) {
+        return new RouterLimits(connectTimeout, responseTimeout, backend, client, drainTimeout,
+                maxIdlePerBackend, idleWindow, headTimeout);
+    }
+
+    RouterLimits withDrainTimeout(Duration d) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout, d,
+                maxIdlePerBackend, idleWindow, headTimeout);
+    }
+
+    RouterLimits withIdleWindow(Duration d) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, d, headTimeout);
+    }
+
+    RouterLimits withHeadTimeout(Duration d) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, idleWindow, d);
+    }
 }

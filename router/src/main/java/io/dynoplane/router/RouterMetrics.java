@@ -17,6 +17,7 @@ final class RouterMetrics {
     private static final int DIGITS = 3;
 
     private final Counter requests;
+    private final Counter headTimeouts;
     private final GaugeWithCallback latency;
     private final Recorder totalRecorder = new Recorder(DIGITS);
     private final Recorder routerRecorder = new Recorder(DIGITS);
@@ -32,6 +33,11 @@ final class RouterMetrics {
                 .help("HTTP requests answered by the router")
                 .labelNames("app", "status", "code")
                 .withoutExemplars() // no tracing lookups on the event loop
+                .build();
+        headTimeouts = Counter.builder()
+                .name("dynoplane_router_head_timeouts_total")
+                .help("Client connections closed for not sending a request head in time (slowloris)")
+                .withoutExemplars()
                 .build();
         latency = GaugeWithCallback.builder()
                 .name("dynoplane_router_latency_seconds")
@@ -51,7 +57,13 @@ final class RouterMetrics {
     void register(PrometheusRegistry registry) {
         registry.register(requests);
         try {
-            registry.register(latency);
+            registry.register(headTimeouts);
+            try {
+                registry.register(latency);
+            } catch (RuntimeException e) {
+                registry.unregister(headTimeouts);
+                throw e;
+            }
         } catch (RuntimeException e) {
             registry.unregister(requests);
             throw e;
@@ -60,6 +72,7 @@ final class RouterMetrics {
 
     void unregister(PrometheusRegistry registry) {
         registry.unregister(requests);
+        registry.unregister(headTimeouts);
         registry.unregister(latency);
     }
 
@@ -73,6 +86,15 @@ final class RouterMetrics {
             totalRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(totalNanos));
             routerRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(Math.max(0, totalNanos - rec.serviceNanos)));
         }
+    }
+
+    /** One client connection closed by {@link HeadTimeout}; on its event loop. */
+    void headTimedOut() {
+        headTimeouts.inc();
+    }
+
+    long headTimeouts() {
+        return (long) headTimeouts.get();
     }
 
     synchronized LatencySnapshot snapshot() {

@@ -7,8 +7,7 @@
  * {@link io.dynoplane.router.Backend}, {@link io.dynoplane.router.LatencySnapshot}. Everything else
  * is package-private plumbing, one job per class.
  *
- * <p>This version aggregates whole messages (10 MiB cap, both directions) with
- * {@code HttpObjectAggregator}; only {@code RequestRouter}, {@code ProxyExchange} and
- * {@code BackendConnection} need to change to stream instead.
+ * <p>Bodies stream both ways with back-pressure (nothing is aggregated, there is no size cap): see
+ * {@code RequestRouter}, {@code ProxyExchange} and {@code BackendConnection}.
  */
 package io.dynoplane.router;

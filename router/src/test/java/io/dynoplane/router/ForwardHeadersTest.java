@@ -55,13 +55,13 @@ class ForwardHeadersTest {
         FullHttpRequest req = request(HttpVersion.HTTP_1_1, HttpMethod.GET, "");
         req.headers().set("Host", "a.localhost").set("Connection", "keep-alive, X-Hop, Host")
                 .set("X-Hop", "1").set("Keep-Alive", "timeout=5").set("Proxy-Connection", "keep-alive")
-                .set("TE", "trailers").set("Trailer", "X-T").set("Transfer-Encoding", "chunked")
+                .set("TE", "trailers").set("Trailer", "X-T")
                 .set("Upgrade", "h2c").set("Expect", "100-continue").set("X-Keep", "yes");
         try {
             ForwardHeaders.toDyno(req, FWD);
             HttpHeaders h = req.headers();
             for (String gone : new String[] {"Connection", "X-Hop", "Keep-Alive", "Proxy-Connection", "TE",
-                    "Trailer", "Transfer-Encoding", "Upgrade", "Expect"}) {
+                    "Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Content-Length"}) {
                 assertThat(h.contains(gone)).as(gone).isFalse();
             }
             assertThat(h.get("Host")).as("never strippable via Connection").isEqualTo("a.localhost");
@@ -72,34 +72,48 @@ class ForwardHeadersTest {
     }
 
     @Test
-    void toDynoSetsContentLengthForBodies() {
-        FullHttpRequest post = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "hello");
+    void toDynoKeepsTheBodysFraming() {
+        FullHttpRequest chunked = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "");
+        FullHttpRequest sized = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "");
         FullHttpRequest emptyPost = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "");
+        FullHttpRequest get = request(HttpVersion.HTTP_1_1, HttpMethod.GET, "");
         try {
-            post.headers().set("Transfer-Encoding", "chunked");
-            ForwardHeaders.toDyno(post, FWD);
+            chunked.headers().set("Transfer-Encoding", "chunked").set("Connection", "transfer-encoding");
+            sized.headers().set("Content-Length", "5").set("Connection", "content-length");
+            ForwardHeaders.toDyno(chunked, FWD);
+            ForwardHeaders.toDyno(sized, FWD);
             ForwardHeaders.toDyno(emptyPost, FWD);
-            assertThat(post.headers().get("Content-Length")).isEqualTo("5");
-            assertThat(post.headers().contains("Transfer-Encoding")).isFalse();
+            ForwardHeaders.toDyno(get, FWD);
+            assertThat(chunked.headers().getAll("Transfer-Encoding")).containsExactly("chunked");
+            assertThat(chunked.headers().contains("Content-Length")).isFalse();
+            assertThat(sized.headers().get("Content-Length")).as("framing cannot be named away").isEqualTo("5");
             assertThat(emptyPost.headers().get("Content-Length")).isEqualTo("0");
+            assertThat(get.headers().contains("Content-Length")).isFalse();
         } finally {
-            post.release();
+            chunked.release();
+            sized.release();
             emptyPost.release();
+            get.release();
         }
     }
 
     @Test
-    void fromDynoStripsHopByHopAndFixesLength() {
+    void fromDynoStripsHopByHopAndKeepsTheDynosLength() {
         FullHttpResponse res = response(HttpResponseStatus.OK, "body");
+        FullHttpResponse unsized = response(HttpResponseStatus.OK, "body");
         res.headers().set("Connection", "close, X-Dyno-Hop").set("X-Dyno-Hop", "1").set("Keep-Alive", "timeout=1")
-                .set("Transfer-Encoding", "chunked").set("X-App", "kept");
+                .set("Content-Length", "4").set("X-App", "kept");
+        unsized.headers().set("Transfer-Encoding", "chunked");
         try {
             ForwardHeaders.fromDyno(res, false);
+            ForwardHeaders.fromDyno(unsized, false);
             assertThat(res.headers().names()).doesNotContain("Connection", "X-Dyno-Hop", "Keep-Alive", "Transfer-Encoding");
             assertThat(res.headers().get("Content-Length")).isEqualTo("4");
             assertThat(res.headers().get("X-App")).isEqualTo("kept");
+            assertThat(unsized.headers().names()).doesNotContain("Transfer-Encoding", "Content-Length");
         } finally {
             res.release();
+            unsized.release();
         }
     }
 

@@ -113,8 +113,8 @@ class RouterLifecycleTest {
 
     @Test
     void slowDynoGets503H12() throws Exception {
-        RouterLimits quick = new RouterLimits(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(90),
-                Duration.ofSeconds(90), Duration.ofSeconds(1), 1024 * 1024, 8);
+        RouterLimits quick = RouterLimits.DEFAULTS.withResponseTimeout(Duration.ofMillis(300))
+                .withDrainTimeout(Duration.ofSeconds(1));
         try (ServerSocket silent = new ServerSocket(0, 50, LOOPBACK);
              Router router = Router.start(config(), null, Transport.select(), quick)) {
             Thread.ofVirtual().start(() -> {
@@ -138,8 +138,8 @@ class RouterLifecycleTest {
 
     @Test
     void idleConnectionsAreClosedOnBothSides() throws Exception {
-        RouterLimits shortIdle = new RouterLimits(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMillis(200),
-                Duration.ofMillis(200), Duration.ofSeconds(1), 1024 * 1024, 8);
+        RouterLimits shortIdle = RouterLimits.DEFAULTS.withResponseTimeout(Duration.ofSeconds(5))
+                .withIdleTimeouts(Duration.ofMillis(200), Duration.ofMillis(200)).withDrainTimeout(Duration.ofSeconds(1));
         CountDownLatch dynoSawClose = new CountDownLatch(1);
         try (ServerSocket dyno = new ServerSocket(0, 50, LOOPBACK);
              Router router = Router.start(config(), null, Transport.select(), shortIdle)) {

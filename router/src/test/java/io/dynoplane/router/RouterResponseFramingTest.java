@@ -120,34 +120,63 @@ class RouterResponseFramingTest {
     }
 
     @Test
-    void http10ClientGetsALengthForAChunkedDynoResponse() throws IOException {
+    void http10ClientGetsACloseDelimitedBodyForAChunkedDynoResponse() throws IOException {
         backend.respondWith(head -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", false);
         try (Socket socket = connect()) {
-            String answer = exchange(socket, "GET /ten HTTP/1.0\r\nHost: " + HOST + "\r\n\r\n", 2_000);
-            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("content-length: 11\r\n")
+            String answer = exchange(socket, "GET /ten HTTP/1.0\r\nHost: " + HOST + "\r\nConnection: keep-alive\r\n\r\n", 2_000);
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").doesNotContainIgnoringCase("content-length")
                     .containsIgnoringCase("connection: close\r\n").doesNotContainIgnoringCase("transfer-encoding")
                     .endsWith("\r\n\r\nhello world<EOF>");
         }
     }
 
     @Test
-    void http10ClientGetsALengthForACloseDelimitedDynoResponse() throws IOException {
+    void http10ClientGetsACloseDelimitedBodyForACloseDelimitedDynoResponse() throws IOException {
         backend.respondWith(head -> "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", true);
         try (Socket socket = connect()) {
             String answer = exchange(socket, "GET /ten HTTP/1.0\r\nHost: " + HOST + "\r\n\r\n", 2_000);
-            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("content-length: 13\r\n")
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").doesNotContainIgnoringCase("content-length")
+                    .containsIgnoringCase("connection: close\r\n")
                     .doesNotContainIgnoringCase("transfer-encoding").endsWith("\r\n\r\nuntil the end<EOF>");
         }
     }
 
     @Test
-    void http11ClientGetsALengthForACloseDelimitedDynoResponseAndKeepsItsConnection() throws IOException {
+    void http10ClientKeepsTheDynosLength() throws IOException {
+        try (Socket socket = connect()) {
+            String answer = exchange(socket, "GET /ten HTTP/1.0\r\nHost: " + HOST + "\r\nConnection: keep-alive\r\n\r\n", 500);
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("content-length: 2\r\n")
+                    .containsIgnoringCase("connection: keep-alive\r\n").endsWith("\r\n\r\nok");
+        }
+    }
+
+    @Test
+    void http11ClientGetsAChunkedBodyForACloseDelimitedDynoResponseAndKeepsItsConnection() throws IOException {
         backend.respondWith(head -> "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", true);
         try (Socket socket = connect()) {
             String answer = exchange(socket, get("GET", "/eleven"), 500);
-            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("content-length: 13\r\n")
-                    .doesNotContainIgnoringCase("connection: close").endsWith("\r\n\r\nuntil the end");
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").containsIgnoringCase("transfer-encoding: chunked\r\n")
+                    .doesNotContainIgnoringCase("content-length").doesNotContainIgnoringCase("connection: close")
+                    .endsWith("0\r\n\r\n").doesNotContain("<EOF>");
+            assertThat(dechunk(answer.substring(answer.indexOf("\r\n\r\n") + 4))).isEqualTo("until the end");
+            backend.respondWith(head -> RecordingBackend.OK, false);
+            assertThat(exchange(socket, get("GET", "/after"), 500)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok");
+        }
+    }
+
+    /** The data of a chunked body (no trailers). */
+    private static String dechunk(String body) {
+        StringBuilder data = new StringBuilder();
+        int at = 0;
+        while (true) {
+            int crlf = body.indexOf("\r\n", at);
+            int size = Integer.parseInt(body.substring(at, crlf), 16);
+            if (size == 0) {
+                return data.toString();
+            }
+            data.append(body, crlf + 2, crlf + 2 + size);
+            at = crlf + 2 + size + 2;
         }
     }
 
