@@ -29,6 +29,7 @@ enum dyno_verdict {
 	VERDICT_DROP_INBOUND = 14,  /* new inbound the dyno does not accept */
 	VERDICT_DROP_UNGUARDED = 15,/* the interface has no dyno in dyno_by_ifindex (fail closed) */
 	VERDICT_PASS_ICMP_ERROR = 16,/* ICMP dest unreachable / time exceeded quoting a live flow of the dyno's */
+	VERDICT_PASS_HAIRPIN = 17,  /* dyno -> a router listener on a host address (TCP): apps call each other by URL */
 	VERDICT_MAX,
 };
 
@@ -61,6 +62,7 @@ enum flow_initiator {
 	FLOW_DYNO = 1,   /* the dyno's own outbound (egress) */
 	FLOW_ROUTER = 2, /* the router's connection to $PORT */
 	FLOW_SPACE = 3,  /* a same-space dyno's */
+	FLOW_HAIRPIN = 4,/* the dyno's connection to a router listener on a host address */
 };
 
 /* What a flow has seen (flow_value.state). A TCP RST from either side ends the flow (the entry is deleted). */
@@ -105,6 +107,14 @@ enum flow_timeout {
 struct verdict_key {
 	__u32 dyno_id;
 	__u32 reason;
+};
+
+/* Key of router_listeners: a host address the router listens on (0 = every local address) and its
+ * TCP port, both network order. 8 bytes. */
+struct listener_key {
+	__be32 addr;
+	__be16 port;
+	__u16 pad;
 };
 
 /* Key of egress_cidrs (LPM trie): prefix length, then the address in network order. */

@@ -50,6 +50,14 @@ struct {
 	__type(value, __u8);
 } egress_cidrs SEC(".maps");
 
+/* Router listeners dynos may reach on a host address (hairpin): struct listener_key -> unused u8. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct listener_key);
+	__type(value, __u8);
+} router_listeners SEC(".maps");
+
 /* (dyno id, reason) -> packets, per CPU (Java sums). Not preallocated: most (dyno, reason) pairs never
  * happen, and preallocating a million per-CPU slots makes every load slow. */
 struct {

@@ -175,6 +175,17 @@ static __always_inline int host_local(struct __sk_buff *skb, struct packet *p)
 	return rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED || rc < 0;
 }
 
+/* Is (daddr, dport) a router listener: on that address, or on every local address (0)? */
+static __always_inline int router_listener(__be32 daddr, __be16 dport)
+{
+	struct listener_key key = { .addr = daddr, .port = dport };
+
+	if (bpf_map_lookup_elem(&router_listeners, &key))
+		return 1;
+	key.addr = 0;
+	return bpf_map_lookup_elem(&router_listeners, &key) != NULL;
+}
+
 SEC("tc")
 int dyno_from(struct __sk_buff *skb)
 {
@@ -212,9 +223,16 @@ int dyno_from(struct __sk_buff *skb)
 	}
 
 	if ((bpf_ntohl(p.daddr) & DYNO_MASK) == DYNO_NET || host_local(skb, &p)) {
-		/* The host serves nothing to dynos: only replies on connections the router opened. */
-		if (p.proto == IPPROTO_TCP && flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, 0) == FLOW_ROUTER)
-			return PASS(id, VERDICT_PASS_REPLY);
+		/* The host serves dynos nothing but the router's listeners (hairpin); otherwise only replies on
+		 * connections the router opened pass. */
+		if (p.proto == IPPROTO_TCP) {
+			int listener = router_listener(p.daddr, p.dport);
+			__u32 initiator = flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, listener ? FLOW_HAIRPIN : 0);
+			if (initiator == FLOW_ROUTER)
+				return PASS(id, VERDICT_PASS_REPLY);
+			if (initiator == FLOW_HAIRPIN && listener)
+				return PASS(id, VERDICT_PASS_HAIRPIN);
+		}
 		return DROP(id, VERDICT_DROP_TO_HOST);
 	}
 

@@ -150,6 +150,30 @@ public final class BpfSyscall {
         }
     }
 
+    /** {@code enum bpf_attach_type} BPF_CGROUP_INET4_GETPEERNAME: the hook of {@code SEC("cgroup/getpeername4")}. */
+    public static final int CGROUP_INET4_GETPEERNAME = BpfSyscallStructs.BPF_CGROUP_INET4_GETPEERNAME;
+    /** {@code enum bpf_attach_type} BPF_CGROUP_INET6_GETPEERNAME: the hook of {@code SEC("cgroup/getpeername6")}. */
+    public static final int CGROUP_INET6_GETPEERNAME = BpfSyscallStructs.BPF_CGROUP_INET6_GETPEERNAME;
+
+    /**
+     * Attaches a cgroup program (e.g. {@code cgroup/getpeername4}) to a cgroup2 directory (BPF_LINK_CREATE with
+     * target_fd = {@code cgroupFd}, an open fd of the directory) and returns the link's fd. Links on a cgroup are
+     * multi-attach: other programs on the same hook keep running. The program runs for the sockets of every process
+     * in that cgroup and its descendants until the link is closed (and not pinned) or detached.
+     *
+     * @throws LibbpfException EINVAL if the program's expected attach type is not {@code attachType}; EBADF if
+     *                         {@code cgroupFd} is no cgroup2 directory
+     */
+    public static int cgroupAttach(int progFd, int cgroupFd, int attachType) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment attr = call.allocate(ATTR_LINK_CREATE);
+            attr.set(JAVA_INT, LINK_CREATE_PROG_FD, progFd);
+            attr.set(JAVA_INT, LINK_CREATE_TARGET_IFINDEX, cgroupFd); // union with target_fd
+            attr.set(JAVA_INT, LINK_CREATE_ATTACH_TYPE, attachType);
+            return bpf(BPF_LINK_CREATE, attr, "prog fd " + progFd + " on cgroup fd " + cgroupFd + " attach type " + attachType);
+        }
+    }
+
     /**
      * Detaches a link's program from its hook (BPF_LINK_DETACH), now, whoever else holds the link. Its fds and pins
      * remain and hold a defunct link ({@link BpfLinkInfo#ifindex()} 0 for tcx): closing the fd and unlinking any pin

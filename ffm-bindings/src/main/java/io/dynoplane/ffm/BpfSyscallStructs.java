@@ -38,6 +38,10 @@ final class BpfSyscallStructs {
     static final int BPF_LINK_UPDATE = 29;
     static final int BPF_LINK_DETACH = 34;
 
+    // ---- enum bpf_attach_type -----------------------------------------------------------------------------------
+    static final int BPF_CGROUP_INET4_GETPEERNAME = 29;
+    static final int BPF_CGROUP_INET6_GETPEERNAME = 30;
+
     // ---- enum bpf_attach_type (the tcx ones since 6.6, after BPF_STRUCT_OPS = 44 and BPF_NETFILTER = 45) ----------
     static final int BPF_TCX_INGRESS = 46;
     static final int BPF_TCX_EGRESS = 47;

@@ -4,6 +4,7 @@ import io.dynoplane.ffm.Libbpf;
 import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.Edge;
 import io.dynoplane.provisioner.DynoSpec;
+import io.dynoplane.provisioner.HairpinPeers;
 import io.dynoplane.provisioner.IsolationPlane;
 import io.dynoplane.provisioner.NatTable;
 import io.dynoplane.provisioner.Provisioner;
@@ -78,6 +79,8 @@ public final class Plane implements AutoCloseable {
     private final PrometheusRegistry registry;
     private volatile Edge edge;
     private volatile NatTable nat;
+    private volatile HairpinPeers hairpin;
+    private volatile InetSocketAddress hairpinListener;
     private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
@@ -168,12 +171,38 @@ public final class Plane implements AutoCloseable {
             throw e;
         }
         for (String cidr : egress) isolation.allowEgress(cidr);
+        enableHairpin(outbound);
         registry.register(new EdgeMetrics(attached));
         registry.register(new NatMetrics(nat));
         config.logs().accept(LogLine.heroku("plane", "Uplink " + iface + ": edge attached (XDP " + attached.mode().name().toLowerCase(java.util.Locale.ROOT)
                 + " mode), NAT egress to " + outbound + " for " + String.join(", ", egress)));
         edge = attached;
         return attached;
+    }
+
+    /**
+     * Hairpin: dynos may reach the router on its listening address (a wildcard listen: any host address, e.g. the
+     * uplink's), as apps call each other by URL; the router sees such a client as {@code outbound}, the dyno's NAT
+     * address, never its 172.16/12 one. The guard opens the router's port to dynos only once the getpeername
+     * program that hides their addresses is attached (to this process's cgroup2); if it cannot be, the hairpin stays
+     * closed and a warning is logged. A router on a loopback address is unreachable from dynos: nothing is opened.
+     */
+    private void enableHairpin(String outbound) {
+        InetSocketAddress listen = new InetSocketAddress(config.routerListen().getAddress(), router.port());
+        if (listen.getAddress().isLoopbackAddress()) return;
+        HairpinPeers peers;
+        try {
+            peers = HairpinPeers.attach(HairpinPeers.ownCgroup(), outbound);
+            peers.routerPort(router.port());
+        } catch (RuntimeException e) {
+            config.logs().accept(LogLine.heroku("plane", "Warning: hairpin to the router stays closed to dynos: " + e.getMessage()));
+            return;
+        }
+        isolation.allowHairpin(listen);
+        hairpin = peers;
+        hairpinListener = listen;
+        config.logs().accept(LogLine.heroku("plane", "Hairpin: dynos reach the router on " + listen.getAddress().getHostAddress() + ":" + listen.getPort()
+                + ", seen as " + outbound + " (getpeername program on cgroup " + peers.cgroup() + ")"));
     }
 
     /** The uplink's NAT, once {@link #guardUplink} ran. */
@@ -328,6 +357,8 @@ public final class Plane implements AutoCloseable {
             }
         }
         dynos.clear();
+        if (hairpinListener != null) isolation.denyHairpin(hairpinListener);
+        if (hairpin != null) hairpin.close();
         if (nat != null) nat.close();
         if (edge != null) edge.close();
         router.close();

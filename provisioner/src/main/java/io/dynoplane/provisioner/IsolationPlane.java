@@ -11,6 +11,8 @@ import io.dynoplane.ffm.TestRun;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,7 +39,7 @@ public final class IsolationPlane implements AutoCloseable {
     private static final int DYNO_F_INTERNAL = 1;
     static final int TC_ACT_UNSPEC = -1, TC_ACT_SHOT = 2;
     /** The guard's maps, pinned by these names: what a restarted plane adopts. */
-    private static final List<String> MAPS = List.of("dynos", "dyno_by_ifindex", "flows", "flow_timeouts", "egress_cidrs", "verdicts");
+    private static final List<String> MAPS = List.of("dynos", "dyno_by_ifindex", "flows", "flow_timeouts", "egress_cidrs", "verdicts", "router_listeners");
     /** Layouts of bpf/include/dynoplane.h (GuardLayoutTest checks them against the C). */
     static final int DYNO_INFO_SIZE = 28, DYNO_INFO_GEN = 24;
     static final int FLOW_VALUE_SIZE = 16, FLOW_VALUE_STATE = 1, FLOW_VALUE_GEN = 4, FLOW_VALUE_LAST_SEEN = 8;
@@ -72,6 +74,7 @@ public final class IsolationPlane implements AutoCloseable {
     private final BpfMap flows;
     private final BpfMap egressCidrs;
     private final BpfMap flowTimeouts;
+    private final BpfMap routerListeners;
     private final VerdictCounters counters;
     private int lastGeneration; // guarded by this; 0 until the first admit
 
@@ -86,6 +89,7 @@ public final class IsolationPlane implements AutoCloseable {
         this.flows = object.map("flows");
         this.egressCidrs = object.map("egress_cidrs");
         this.flowTimeouts = object.map("flow_timeouts");
+        this.routerListeners = object.map("router_listeners");
         this.counters = new VerdictCounters(object.map("verdicts"));
     }
 
@@ -240,6 +244,29 @@ public final class IsolationPlane implements AutoCloseable {
     /** Takes {@code cidr} back out of the egress list (flows already tracked still get their replies until they expire). */
     public boolean denyEgress(String cidr) {
         return egressCidrs.delete(cidrKey(cidr));
+    }
+
+    /**
+     * Hairpin: lets dynos open TCP connections to {@code listener}, a router listener on a host address (the
+     * wildcard address = the port on every local address), as apps call each other through the router's public
+     * address. Everything else on the host stays closed to them. The connection is tracked, so the router's
+     * replies pass.
+     */
+    public void allowHairpin(InetSocketAddress listener) {
+        routerListeners.update(listenerKey(listener), new byte[] {1}, BpfMap.BPF_ANY);
+    }
+
+    /** Closes {@code listener} to dynos again (their hairpin connections to it are dropped from the next packet on). */
+    public boolean denyHairpin(InetSocketAddress listener) {
+        return routerListeners.delete(listenerKey(listener));
+    }
+
+    static byte[] listenerKey(InetSocketAddress listener) {
+        if (!(listener.getAddress() instanceof Inet4Address address)) {
+            throw new IllegalArgumentException("router listener must be an IPv4 address and port: " + listener);
+        }
+        return ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN)
+                .put(address.getAddress()).putShort((short) listener.getPort()).putShort((short) 0).array();
     }
 
     /** Packets the guard gave this reason, for dyno {@code dynoId}, summed over CPUs. */

@@ -36,7 +36,9 @@ public enum Verdict {
     /** The interface has no dyno registered (fail closed); counted under dyno id 0. */
     DROP_UNGUARDED,
     /** ICMP destination unreachable (frag-needed among them) or time exceeded, quoting a live flow of the dyno's. */
-    PASS_ICMP_ERROR;
+    PASS_ICMP_ERROR,
+    /** From the dyno to a router listener on a host address (TCP; hairpin: apps call each other by URL). */
+    PASS_HAIRPIN;
 
     public boolean passes() { return name().startsWith("PASS_"); }
 

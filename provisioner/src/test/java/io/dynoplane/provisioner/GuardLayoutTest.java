@@ -37,6 +37,8 @@ class GuardLayoutTest {
         expect(java, c, "FLOW_S_REMOTE", FlowTimeout.S_REMOTE);
         expect(java, c, "FLOW_S_FIN_DYNO", FlowTimeout.S_FIN_DYNO);
         expect(java, c, "FLOW_S_FIN_REMOTE", FlowTimeout.S_FIN_REMOTE);
+        expect(java, c, "sizeof(struct listener_key)", IsolationPlane.listenerKey(new java.net.InetSocketAddress("0.0.0.0", 1)).length);
+        expect(java, c, "offsetof(struct listener_key, port)", 4);
         for (Verdict v : Verdict.values()) expect(java, c, "VERDICT_" + v.name(), v.ordinal());
         expect(java, c, "VERDICT_MAX", Verdict.values().length);
         for (FlowTimeout t : FlowTimeout.values()) {

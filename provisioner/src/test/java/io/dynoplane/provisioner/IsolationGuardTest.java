@@ -211,6 +211,38 @@ class IsolationGuardTest {
     }
 
     @Test
+    void hairpinReachesOnlyTheRoutersListenersAndTheirRepliesReturn() {
+        int dyno = self.dynoAddress();
+        byte[] syn = frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, TCP, 5, 0, tcp(40000, 8080, SYN)));
+        // Not a listener yet: dropped, nothing tracked.
+        expect(plane::fromDyno, syn, TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+        plane.allowHairpin(new java.net.InetSocketAddress("10.99.0.1", 8080));
+        expect(plane::fromDyno, syn, TC_ACT_UNSPEC, self, Verdict.PASS_HAIRPIN);
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(HOST_LOCAL, dyno, TCP, 5, 0, tcp(8080, 40000, SYN | ACK))),
+                TC_ACT_UNSPEC, self, Verdict.PASS_REPLY);
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, TCP, 5, 0, tcp(40000, 8080, ACK))),
+                TC_ACT_UNSPEC, self, Verdict.PASS_HAIRPIN);
+        assertThat(plane.flowCount()).isEqualTo(1);
+        // Another host port, another host address, UDP to the listener's port: all still dropped.
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, TCP, 5, 0, tcp(40001, 22, SYN))),
+                TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, Subnet.parse("127.0.0.1"), TCP, 5, 0, tcp(40002, 8080, SYN))),
+                TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, UDP, 5, 0, udp(40003, 8080))),
+                TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+        // The host does not open connections to the dyno through the hairpin.
+        expect(plane::toDyno, frame(self.dynoMac(), ETH_IP, ipv4(HOST_LOCAL, dyno, TCP, 5, 0, tcp(8080, 40009, SYN))),
+                TC_ACT_SHOT, self, Verdict.DROP_INBOUND);
+        // A wildcard listener opens the port on every local address; denying it closes it again.
+        plane.allowHairpin(new java.net.InetSocketAddress("0.0.0.0", 9090));
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, Subnet.parse("127.0.0.1"), TCP, 5, 0, tcp(40004, 9090, SYN))),
+                TC_ACT_UNSPEC, self, Verdict.PASS_HAIRPIN);
+        assertThat(plane.denyHairpin(new java.net.InetSocketAddress("10.99.0.1", 8080))).isTrue();
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, TCP, 5, 0, tcp(40000, 8080, ACK))),
+                TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
+    }
+
+    @Test
     void routerConnectionsPassBothWaysOnceLetIn() {
         int gw = self.hostAddress(), dyno = self.dynoAddress();
         // Before the router's SYN, the dyno's segment to the gateway is not a reply.
