@@ -226,7 +226,9 @@ int dyno_from(struct __sk_buff *skb)
 		/* The host serves dynos nothing but the router's listeners (hairpin); otherwise only replies on
 		 * connections the router opened pass. */
 		if (p.proto == IPPROTO_TCP) {
-			int listener = router_listener(p.daddr, p.dport);
+			/* Only through the router's public addresses: by a dyno gateway (in the dyno range) the
+			 * router would see the dyno's own address, which the hairpin must never show. */
+			int listener = (bpf_ntohl(p.daddr) & DYNO_MASK) != DYNO_NET && router_listener(p.daddr, p.dport);
 			__u32 initiator = flow_packet(&key, gen, FROM_DYNO, p.tcp_flags, listener ? FLOW_HAIRPIN : 0);
 			if (initiator == FLOW_ROUTER)
 				return PASS(id, VERDICT_PASS_REPLY);

@@ -237,6 +237,9 @@ class IsolationGuardTest {
         plane.allowHairpin(new java.net.InetSocketAddress("0.0.0.0", 9090));
         expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, Subnet.parse("127.0.0.1"), TCP, 5, 0, tcp(40004, 9090, SYN))),
                 TC_ACT_UNSPEC, self, Verdict.PASS_HAIRPIN);
+        // Never by the dyno's gateway (the dyno range), wildcard or not.
+        expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, self.hostAddress(), TCP, 5, 0, tcp(40005, 9090, SYN))),
+                TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
         assertThat(plane.denyHairpin(new java.net.InetSocketAddress("10.99.0.1", 8080))).isTrue();
         expect(plane::fromDyno, frame(self.dynoMac(), ETH_IP, ipv4(dyno, HOST_LOCAL, TCP, 5, 0, tcp(40000, 8080, ACK))),
                 TC_ACT_SHOT, self, Verdict.DROP_TO_HOST);
