@@ -17,7 +17,12 @@ import java.util.Map;
 /**
  * {@code ./dynoplane bench router-hot [--quick]}: the JMH benchmarks in
  * {@code io.dynoplane.router.RouterHotPathsBench} with JMH's GC profiler, then a table and one JSON
- * line with ns/op and bytes allocated per op ({@code gc.alloc.rate.norm}) for each benchmark.
+ * line for each benchmark: {@code NAME_ns} (JMH's score, the mean over the measurement iterations),
+ * {@code NAME_ns_err} (its 99.9% error), {@code NAME_ns_min} (the fastest iteration: on a shared, noisy
+ * machine the least disturbed estimate) and {@code NAME_b_per_op} (bytes allocated per operation,
+ * {@code gc.alloc.rate.norm}; unlike the times, it does not depend on what else the machine runs, but
+ * escape analysis can differ between runs, so it may move by a few allocations).
+ * The forked JVM gets the launcher's JVM flags (ZGC, as the plane runs the router).
  */
 final class RouterHotBench {
     /** JMH method name → JSON key prefix, in report order. */
@@ -84,6 +89,7 @@ final class RouterHotBench {
                     fmt(ns, 1), fmt(error, 1), fmt(min, 1), fmt(bytes, 0));
             json.append(",\"").append(key.getValue()).append("_ns\":").append(fmt(ns, 1))
                     .append(",\"").append(key.getValue()).append("_ns_err\":").append(fmt(error, 1))
+                    .append(",\"").append(key.getValue()).append("_ns_min\":").append(fmt(min, 1))
                     .append(",\"").append(key.getValue()).append("_b_per_op\":").append(fmt(bytes, 0));
         }
         System.out.println(json.append('}'));
