@@ -15,9 +15,10 @@ public final class Bench {
             case "smoke" -> SmokeBench.run(SmokeBench.Options.parse(rest));
             case "provision" -> ProvisionBench.run(rest);
             case "policy" -> PolicyBench.run(rest);
+            case "router" -> RouterBench.run(rest);
             case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
             default -> {
-                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, route-table");
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, router, route-table");
                 System.exit(1);
             }
         }
