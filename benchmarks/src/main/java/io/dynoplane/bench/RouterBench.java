@@ -75,11 +75,13 @@ final class RouterBench {
     private static final List<Case> CASES = List.of(new Case(0, 64), new Case(0, 1024), new Case(16, 64), new Case(16, 1024));
 
     /** One wrk run. Latencies in microseconds. */
-    record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest) {}
+    record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond) {}
 
-    private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin) {
+    private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases) {
         static Options parse(Deque<String> args) {
             boolean quick = false, pin = true;
+            List<Target> targets = List.of(Target.values());
+            List<Case> cases = CASES;
             Integer rounds = null;
             Double seconds = null;
             while (!args.isEmpty()) {
@@ -90,6 +92,12 @@ final class RouterBench {
                         case "--no-pin" -> pin = false;
                         case "--rounds" -> rounds = Integer.parseInt(args.pop());
                         case "--seconds" -> seconds = Double.parseDouble(args.pop());
+                        case "--targets" -> targets = java.util.Arrays.stream(args.pop().split(",")).map(n -> Target.valueOf(n.strip().toUpperCase(Locale.ROOT))).toList();
+                        case "--cases" -> {
+                            List<String> keys = java.util.Arrays.stream(args.pop().split(",")).map(String::strip).toList();
+                            cases = CASES.stream().filter(c -> keys.contains(c.key())).toList();
+                            if (cases.size() != keys.size()) throw usage();
+                        }
                         default -> throw usage();
                     }
                 } catch (RuntimeException e) {
@@ -99,11 +107,15 @@ final class RouterBench {
             int r = rounds != null ? rounds : quick ? 1 : 3;
             double s = seconds != null ? seconds : quick ? 2 : 5;
             if (r < 1 || r > 50 || s < 1 || s > 600) throw usage();
-            return new Options(quick, r, s, quick ? 1 : 2, pin);
+            if (!targets.contains(Target.DIRECT) || !targets.contains(Target.HAPROXY)) {
+                targets = java.util.stream.Stream.concat(java.util.stream.Stream.of(Target.DIRECT, Target.HAPROXY), targets.stream()).distinct().sorted().toList();
+            }
+            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases);
         }
 
         private static IllegalArgumentException usage() {
-            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin]");
+            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024]"
+                    + " (direct and haproxy are always measured)");
         }
     }
 
@@ -141,8 +153,8 @@ final class RouterBench {
             urls.put(Target.ROUTER, "http://" + LOCALHOST + ":" + router.port());
             urls.put(Target.HAPROXY, "http://" + LOCALHOST + ":" + startHaproxy(dir, dyno, pin));
             urls.put(Target.NGINX, "http://" + LOCALHOST + ":" + startNginx(dir, dyno, pin));
-            for (Target t : Target.values()) {
-                for (Case c : CASES) {
+            for (Target t : options.targets()) {
+                for (Case c : options.cases()) {
                     try {
                         waitUntilServing(urls.get(t), c);
                     } catch (IllegalStateException e) {
@@ -150,6 +162,7 @@ final class RouterBench {
                     }
                 }
             }
+            String dynoStatus = urls.get(Target.DIRECT) + "/dyno-status";
             Path lua = dir.resolve("report.lua");
             Files.writeString(lua, LUA);
 
@@ -169,24 +182,27 @@ final class RouterBench {
                     router.transportName(), haproxyVersion, nginxVersion);
 
             log("warm-up: %.0f s per target and case (the router's JIT, every pool filled)", options.warmupSeconds());
-            for (Case c : CASES) for (Target t : Target.values()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin);
+            if (options.targets().contains(Target.ROUTER)) { // the JIT: C2 is still compiling after a few seconds of load
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 5, pin, dynoStatus);
+            }
+            for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
 
             Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
             for (int round = 0; round < options.rounds(); round++) {
-                for (Case c : CASES) {
-                    List<Target> order = new ArrayList<>(List.of(Target.values()));
+                for (Case c : options.cases()) {
+                    List<Target> order = new ArrayList<>(options.targets());
                     java.util.Collections.rotate(order, round);
                     for (Target t : order) {
-                        Sample s = wrk(lua, urls.get(t), c, options.seconds(), pin);
+                        Sample s = wrk(lua, urls.get(t), c, options.seconds(), pin, dynoStatus);
                         samples.computeIfAbsent(t, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(c, x -> new ArrayList<>()).add(s);
-                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp",
+                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s",
                                 round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
-                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest());
+                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond());
                     }
                 }
             }
-            report(samples, json);
+            report(options, samples, json);
         } finally {
             if (router != null) router.close();
             RouterBenchNet.removeAll();
@@ -198,14 +214,14 @@ final class RouterBench {
 
     // ---- Report -------------------------------------------------------------------------------------------------
 
-    private static void report(Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json) {
+    private static void report(Options options, Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json) {
         System.out.println();
-        System.out.println("  case      target   | req/s    vs haproxy | latency us p50 / p99 / p99.9 (absolute) | added over direct p50 / p99 / p99.9 | errors");
+        System.out.println("  case      target   | req/s    vs haproxy | latency us p50 / p99 / p99.9 (absolute) | added over direct p50 / p99 / p99.9 | errors | new dyno conns/s");
         Map<String, Double> addedP99 = new LinkedHashMap<>(), rps = new LinkedHashMap<>();
-        for (Case c : CASES) {
+        for (Case c : options.cases()) {
             List<Sample> direct = samples.get(Target.DIRECT).get(c);
             double haproxyRps = median(samples.get(Target.HAPROXY).get(c), Sample::rps);
-            for (Target t : Target.values()) {
+            for (Target t : options.targets()) {
                 List<Sample> mine = samples.get(t).get(c);
                 double r = median(mine, Sample::rps);
                 double p50 = median(mine, Sample::p50), p99 = median(mine, Sample::p99), p999 = median(mine, Sample::p999);
@@ -216,7 +232,7 @@ final class RouterBench {
                     json.put(prefix + "_p50_us", p50);
                     json.put(prefix + "_p99_us", p99);
                     json.put(prefix + "_p999_us", p999);
-                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f           | %7.0f / %7.0f / %7.0f             |                                     | %d%n",
+                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f           | %7.0f / %7.0f / %7.0f             |                                     | %6d |%n",
                             c.key(), t.key(), r, p50, p99, p999, errors);
                 } else {
                     double a50 = added(mine, direct, Sample::p50), a99 = added(mine, direct, Sample::p99), a999 = added(mine, direct, Sample::p999);
@@ -225,10 +241,11 @@ final class RouterBench {
                     json.put(prefix + "_p999_us", a999);
                     rps.put(prefix, r);
                     addedP99.put(prefix, a99);
-                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f   %6.2fx  | %7.0f / %7.0f / %7.0f             | %7.0f / %7.0f / %7.0f             | %d%n",
-                            c.key(), t.key(), r, r / haproxyRps, p50, p99, p999, a50, a99, a999, errors);
+                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f   %6.2fx  | %7.0f / %7.0f / %7.0f             | %7.0f / %7.0f / %7.0f             | %6d | %.0f%n",
+                            c.key(), t.key(), r, r / haproxyRps, p50, p99, p999, a50, a99, a999, errors, median(mine, Sample::dynoConnsPerSecond));
                 }
                 json.put(prefix + "_errors", errors);
+                if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
             }
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
@@ -240,7 +257,7 @@ final class RouterBench {
         json.put("target_p99_not_higher", p99Holds);
         System.out.printf(Locale.ROOT, "  0k_64: router/haproxy requests/s %s (target >= 1: %s), added p99 %s (target <= 1: %s)%n",
                 fmt(rpsRatio), rpsHolds ? "holds" : "MISSED", fmt(p99Ratio), p99Holds ? "holds" : "MISSED");
-        for (Case c : CASES) {
+        for (Case c : options.cases()) {
             String k = c.key();
             System.out.printf(Locale.ROOT, "  %-8s router/haproxy req/s %s, added p99 %s; nginx/haproxy req/s %s, added p99 %s%n", k,
                     fmt(ratio(rps.get("router_" + k), rps.get("haproxy_" + k))), fmt(ratio(addedP99.get("router_" + k), addedP99.get("haproxy_" + k))),
@@ -280,7 +297,8 @@ final class RouterBench {
             end
             """;
 
-    private static Sample wrk(Path lua, String url, Case c, double seconds, boolean pin) throws IOException, InterruptedException {
+    private static Sample wrk(Path lua, String url, Case c, double seconds, boolean pin, String dynoStatus) throws IOException, InterruptedException {
+        long acceptedBefore = dynoAccepted(dynoStatus);
         List<String> command = new ArrayList<>();
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
@@ -293,6 +311,7 @@ final class RouterBench {
         } finally {
             p.destroyForcibly();
         }
+        long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("wrk gave no summary for " + url + c.path() + ": " + out.strip()));
         String[] f = line.split(" ");
@@ -300,11 +319,21 @@ final class RouterBench {
         long requests = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
         long errors = 0;
         for (int i = 4; i <= 8; i++) errors += Long.parseLong(f[i]);
-        if (requests == 0) throw new IllegalStateException("wrk completed no request against " + url + c.path() + ": " + out.strip());
+        if (requests == 0) { // no latency to report; NaN sorts above every number, so it counts as the worst in a median
+            return new Sample(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, errors, Double.NaN, dynoConns / (durationUs / 1e6));
+        }
         double bytesPerRequest = bytes / (double) requests;
         if (bytesPerRequest < c.bodyBytes()) throw new IllegalStateException(url + c.path() + ": " + bytesPerRequest + " bytes per response, expected over " + c.bodyBytes());
         return new Sample(requests / (durationUs / 1e6), Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
-                Double.parseDouble(f[12]), requests, errors, bytesPerRequest);
+                Double.parseDouble(f[12]), requests, errors, bytesPerRequest, dynoConns / (durationUs / 1e6));
+    }
+
+    /** Connections the dyno has accepted since it started (nginx stub_status). */
+    private static long dynoAccepted(String statusUrl) throws IOException, InterruptedException {
+        String out = exec("", "curl", "-s", "-m", "5", statusUrl);
+        String[] lines = out.split("\n"); // "Active connections: N", "server accepts handled requests", " A H R", ...
+        if (lines.length < 3) throw new IllegalStateException("the dyno's stub_status gave: " + out);
+        return Long.parseLong(lines[2].strip().split("\\s+")[0]);
     }
 
     /** Until {@code url}'s case path answers 200 with the case's body size (5 s). */
@@ -352,6 +381,7 @@ final class RouterBench {
                     listen %s:%d backlog=4096;
                     root %s;
                     location / { }
+                    location = /dyno-status { stub_status; }
                   }
                 }
                 """.formatted(DYNO_WORKERS, dir, dir, dir, dir, dir, dir, topology.dynoAddress(), DYNO_PORT, www);
