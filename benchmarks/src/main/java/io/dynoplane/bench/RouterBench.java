@@ -173,6 +173,7 @@ final class RouterBench {
             json.put("seconds", options.seconds());
             json.put("cores", cores);
             json.put("pinned", pin);
+            json.put("loadavg_start", loadAverage());
             json.put("load_generator", "wrk -t1 closed loop (no CO correction)");
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
@@ -202,6 +203,7 @@ final class RouterBench {
                     }
                 }
             }
+            json.put("loadavg_end", loadAverage());
             report(options, samples, json);
         } finally {
             if (router != null) router.close();
@@ -477,6 +479,15 @@ final class RouterBench {
 
     private static List<String> pinned(boolean pin) {
         return pin ? List.of("taskset", "-c", "0") : List.of();
+    }
+
+    /** The 1-minute load average: the machine is shared, and a high one means noisy numbers. */
+    private static Double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The soft limit on open files, which wrk, HAProxy and nginx inherit (they may not be allowed to raise it). */
