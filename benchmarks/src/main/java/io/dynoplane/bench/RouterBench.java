@@ -305,13 +305,13 @@ final class RouterBench {
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
                 "-H", "Host: " + HOST, "-s", lua.toString(), url + c.path()));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = RouterBenchNet.startPiped(command.toArray(String[]::new));
         String out;
         try {
             out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor((long) seconds + 60, TimeUnit.SECONDS)) throw new IllegalStateException("wrk did not finish: " + url);
         } finally {
-            p.destroyForcibly();
+            RouterBenchNet.stop(p);
         }
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()

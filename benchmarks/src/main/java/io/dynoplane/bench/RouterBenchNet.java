@@ -1,6 +1,7 @@
 package io.dynoplane.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +61,13 @@ final class RouterBenchNet {
         return p;
     }
 
+    /** Starts {@code command} with its output piped back (wrk); stopped by {@link #stop} or {@link #removeAll}. */
+    static Process startPiped(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        LIVE_PROCESSES.add(p);
+        return p;
+    }
+
     /** Stops a process this run started, and its descendants (nginx workers): TERM, then KILL after 3 s. */
     static void stop(Process p) {
         if (p == null || !LIVE_PROCESSES.remove(p)) return;
@@ -75,7 +83,7 @@ final class RouterBenchNet {
     }
 
     /** Everything this run made that is still there: its processes, then its namespaces (their veths go with them). */
-    static void removeAll() {
+    static synchronized void removeAll() {
         for (Process p : List.copyOf(LIVE_PROCESSES)) stop(p);
         for (String ns : List.copyOf(LIVE_NETNS)) removeNetns(ns);
     }
@@ -93,11 +101,12 @@ final class RouterBenchNet {
         }
     }
 
-    static void deleteTree(Path dir) {
+    /** Synchronized: the finally and the shutdown hook may both get here (Ctrl-C during a run). */
+    static synchronized void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) return;
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             System.err.println("bench: could not delete " + dir + ": " + e.getMessage());
         }
     }
