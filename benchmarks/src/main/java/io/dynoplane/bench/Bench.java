@@ -16,10 +16,11 @@ public final class Bench {
             case "provision" -> ProvisionBench.run(rest);
             case "policy" -> PolicyBench.run(rest);
             case "nat" -> NatBench.run(rest);
+            case "router" -> RouterBench.run(rest);
             case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
             case "router-hot" -> RouterHotBench.run(rest);
             default -> {
-                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, nat, route-table, router-hot");
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, nat, router, route-table, router-hot");
                 System.exit(1);
             }
         }

@@ -1,0 +1,559 @@
+package io.dynoplane.bench;
+
+import io.dynoplane.router.AppRoute;
+import io.dynoplane.router.Backend;
+import io.dynoplane.router.RouteTable;
+import io.dynoplane.router.Router;
+import io.dynoplane.router.RouterConfig;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static io.dynoplane.bench.RouterBenchNet.exec;
+import static io.dynoplane.bench.RouterBenchNet.ip;
+import static io.dynoplane.bench.RouterBenchNet.percentile;
+
+/**
+ * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin]}: the router, HAProxy and nginx side by side,
+ * each forwarding to the same dyno over its veth with one worker thread, in one run: requests/s and the latency each
+ * adds (p50, p99, p99.9) for 0 KB and 16 KB responses at 64 and 1,024 keep-alive connections.
+ *
+ * <p>Topology: a dyno namespace of this run's own behind a veth whose root-namespace end is 198.18.N.1/30 (the
+ * benchmarking range, never the uplink's) and whose dyno end is 198.18.N.2/30. The dyno is nginx (two workers,
+ * static files, keep-alive), far faster than one proxy thread. The three proxies listen on 127.0.0.1 in the root
+ * namespace and forward to 198.18.N.2:80: the router in this JVM ({@code Router.start}, one io thread, routing by
+ * Host), HAProxy ({@code nbthread 1}, {@code http-reuse always}) and nginx ({@code worker_processes 1}, upstream
+ * keepalive 1024). All get the same Host header and keep both sides alive.
+ *
+ * <p>Load: wrk, one thread, closed loop ({@code -c} connections each sending its next request when the last
+ * response is in). wrk's latencies are not corrected for coordinated omission; at saturation that matters little
+ * (every connection always has a request outstanding) but a stall longer than the others is under-weighted. The
+ * latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case in the same round,
+ * median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated per round).
+ *
+ * <p>CPU: with two or more cores (and no {@code --no-pin}) the proxy under test gets core 0 (HAProxy's and nginx's
+ * processes, and this whole JVM, since the router runs in it), wrk and the dyno share the rest.
+ */
+final class RouterBench {
+    private static final String HOST = "app.bench.local";
+    private static final String LOCALHOST = "127.0.0.1";
+    private static final int DYNO_PORT = 80;
+    private static final int DYNO_WORKERS = 2;
+
+    enum Target {
+        DIRECT, ROUTER, HAPROXY, NGINX;
+
+        String key() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** The machine's cores, counted before this JVM pins itself to core 0. */
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    record Case(int kb, int connections) {
+        String key() { return kb + "k_" + connections; }
+
+        String path() { return "/" + kb + "k"; }
+
+        int bodyBytes() { return kb * 1024; }
+    }
+
+    private static final List<Case> CASES = List.of(new Case(0, 64), new Case(0, 1024), new Case(16, 64), new Case(16, 1024));
+
+    /** One wrk run. Latencies in microseconds. */
+    record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond) {}
+
+    private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases) {
+        static Options parse(Deque<String> args) {
+            boolean quick = false, pin = true;
+            List<Target> targets = List.of(Target.values());
+            List<Case> cases = CASES;
+            Integer rounds = null;
+            Double seconds = null;
+            while (!args.isEmpty()) {
+                String flag = args.pop();
+                try {
+                    switch (flag) {
+                        case "--quick" -> quick = true;
+                        case "--no-pin" -> pin = false;
+                        case "--rounds" -> rounds = Integer.parseInt(args.pop());
+                        case "--seconds" -> seconds = Double.parseDouble(args.pop());
+                        case "--targets" -> targets = java.util.Arrays.stream(args.pop().split(",")).map(n -> Target.valueOf(n.strip().toUpperCase(Locale.ROOT))).toList();
+                        case "--cases" -> {
+                            List<String> keys = java.util.Arrays.stream(args.pop().split(",")).map(String::strip).toList();
+                            cases = CASES.stream().filter(c -> keys.contains(c.key())).toList();
+                            if (cases.size() != keys.size()) throw usage();
+                        }
+                        default -> throw usage();
+                    }
+                } catch (RuntimeException e) {
+                    throw usage();
+                }
+            }
+            int r = rounds != null ? rounds : quick ? 1 : 3;
+            double s = seconds != null ? seconds : quick ? 2 : 5;
+            if (r < 1 || r > 50 || s < 1 || s > 600) throw usage();
+            if (!targets.contains(Target.DIRECT) || !targets.contains(Target.HAPROXY)) {
+                targets = java.util.stream.Stream.concat(java.util.stream.Stream.of(Target.DIRECT, Target.HAPROXY), targets.stream()).distinct().sorted().toList();
+            }
+            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases);
+        }
+
+        private static IllegalArgumentException usage() {
+            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024]"
+                    + " (direct and haproxy are always measured)");
+        }
+    }
+
+    private RouterBench() {}
+
+    static void run(Deque<String> args) throws Exception {
+        Options options = Options.parse(args);
+        for (String tool : List.of("haproxy", "nginx", "wrk", "curl")) {
+            if (!RouterBenchNet.onPath(tool)) throw new IllegalStateException("bench router needs " + tool + " (apt-get install " + tool + ")");
+        }
+        long files = openFileLimit();
+        if (files < 3 * 1024 + 256) throw new IllegalStateException("bench router needs 3,328 open files (1,024 connections on both sides of a proxy), this process may open " + files + ": raise ulimit -n");
+        int cores = CORES;
+        boolean pin = options.pin() && cores >= 2 && RouterBenchNet.onPath("taskset");
+        String tag = RouterBenchNet.runTag();
+        Path dir = Files.createTempDirectory("dynoplane-rbench-" + tag + "-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Thread hook = RouterBenchNet.hook("bench-router-cleanup", () -> {
+            RouterBenchNet.removeAll();
+            RouterBenchNet.deleteTree(dir);
+        });
+        Router router = null;
+        Map<String, Object> json = new LinkedHashMap<>();
+        try {
+            Topology topology = Topology.create(tag);
+            String dyno = topology.dynoAddress();
+            log("run %s: dyno namespace %s at %s behind veth %s (%s), files in %s", tag, topology.ns, dyno, topology.veth, topology.hostAddress(), dir);
+            if (pin) exec("", "taskset", "-a", "-p", "-c", "0", Long.toString(ProcessHandle.current().pid()));
+
+            startDyno(dir, topology, pin);
+            router = Router.start(new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1));
+            router.publish(RouteTable.empty().with(HOST, new AppRoute("bench", List.of(new Backend("web.1", new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT))))));
+            Map<Target, String> urls = new EnumMap<>(Target.class);
+            urls.put(Target.DIRECT, "http://" + dyno + ":" + DYNO_PORT);
+            urls.put(Target.ROUTER, "http://" + LOCALHOST + ":" + router.port());
+            urls.put(Target.HAPROXY, "http://" + LOCALHOST + ":" + startHaproxy(dir, dyno, pin));
+            urls.put(Target.NGINX, "http://" + LOCALHOST + ":" + startNginx(dir, dyno, pin));
+            for (Target t : options.targets()) {
+                for (Case c : options.cases()) {
+                    try {
+                        waitUntilServing(urls.get(t), c);
+                    } catch (IllegalStateException e) {
+                        throw new IllegalStateException(t.key() + ": " + e.getMessage() + logs(dir), e);
+                    }
+                }
+            }
+            String dynoStatus = urls.get(Target.DIRECT) + "/dyno-status";
+            Path lua = dir.resolve("report.lua");
+            Files.writeString(lua, LUA);
+
+            String haproxyVersion = firstLine(exec("", "haproxy", "-v")), nginxVersion = firstLine(exec("", "nginx", "-v")).replace("nginx version: ", "");
+            json.put("bench", "router");
+            json.put("quick", options.quick());
+            json.put("rounds", options.rounds());
+            json.put("seconds", options.seconds());
+            json.put("cores", cores);
+            json.put("pinned", pin);
+            json.put("loadavg_start", loadAverage());
+            json.put("load_generator", "wrk -t1 closed loop (no CO correction)");
+            json.put("router_transport", router.transportName());
+            json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
+            json.put("nginx_version", nginxVersion);
+            System.out.printf("router: run %s, %d round(s) of %.0f s per target and case, wrk -t1, %s, router transport %s, %s, nginx %s%n",
+                    tag, options.rounds(), options.seconds(), pin ? "proxy on core 0, wrk and dyno on the others" : "unpinned",
+                    router.transportName(), haproxyVersion, nginxVersion);
+
+            log("warm-up: %.0f s per target and case (the router's JIT, every pool filled)", options.warmupSeconds());
+            if (options.targets().contains(Target.ROUTER)) { // the JIT: C2 is still compiling after a few seconds of load
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 5, pin, dynoStatus);
+            }
+            for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
+
+            Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
+            for (int round = 0; round < options.rounds(); round++) {
+                for (Case c : options.cases()) {
+                    List<Target> order = new ArrayList<>(options.targets());
+                    java.util.Collections.rotate(order, round);
+                    for (Target t : order) {
+                        Sample s = wrk(lua, urls.get(t), c, options.seconds(), pin, dynoStatus);
+                        samples.computeIfAbsent(t, x -> new LinkedHashMap<>())
+                                .computeIfAbsent(c, x -> new ArrayList<>()).add(s);
+                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s",
+                                round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
+                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond());
+                    }
+                }
+            }
+            json.put("loadavg_end", loadAverage());
+            report(options, samples, json);
+        } finally {
+            if (router != null) router.close();
+            RouterBenchNet.removeAll();
+            RouterBenchNet.deleteTree(dir);
+            RouterBenchNet.dropHook(hook);
+        }
+        System.out.println(RouterBenchNet.toJson(json));
+    }
+
+    // ---- Report -------------------------------------------------------------------------------------------------
+
+    private static void report(Options options, Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json) {
+        System.out.println();
+        System.out.println("  case      target   | req/s    vs haproxy | latency us p50 / p99 / p99.9 (absolute) | added over direct p50 / p99 / p99.9 | errors | new dyno conns/s");
+        Map<String, Double> addedP99 = new LinkedHashMap<>(), rps = new LinkedHashMap<>();
+        for (Case c : options.cases()) {
+            List<Sample> direct = samples.get(Target.DIRECT).get(c);
+            double haproxyRps = median(samples.get(Target.HAPROXY).get(c), Sample::rps);
+            for (Target t : options.targets()) {
+                List<Sample> mine = samples.get(t).get(c);
+                double r = median(mine, Sample::rps);
+                double p50 = median(mine, Sample::p50), p99 = median(mine, Sample::p99), p999 = median(mine, Sample::p999);
+                long errors = mine.stream().mapToLong(Sample::errors).sum();
+                String prefix = t.key() + "_" + c.key();
+                json.put(prefix + "_rps", r);
+                if (t == Target.DIRECT) {
+                    json.put(prefix + "_p50_us", p50);
+                    json.put(prefix + "_p99_us", p99);
+                    json.put(prefix + "_p999_us", p999);
+                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f           | %7.0f / %7.0f / %7.0f             |                                     | %6d |%n",
+                            c.key(), t.key(), r, p50, p99, p999, errors);
+                } else {
+                    double a50 = added(mine, direct, Sample::p50), a99 = added(mine, direct, Sample::p99), a999 = added(mine, direct, Sample::p999);
+                    json.put(prefix + "_p50_us", a50);
+                    json.put(prefix + "_p99_us", a99);
+                    json.put(prefix + "_p999_us", a999);
+                    rps.put(prefix, r);
+                    addedP99.put(prefix, a99);
+                    System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f   %6.2fx  | %7.0f / %7.0f / %7.0f             | %7.0f / %7.0f / %7.0f             | %6d | %.0f%n",
+                            c.key(), t.key(), r, r / haproxyRps, p50, p99, p999, a50, a99, a999, errors, median(mine, Sample::dynoConnsPerSecond));
+                }
+                json.put(prefix + "_errors", errors);
+                if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
+            }
+        }
+        Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
+        Double p99Ratio = ratio(addedP99.get("router_0k_64"), addedP99.get("haproxy_0k_64"));
+        json.put("rps_vs_haproxy", rpsRatio);
+        json.put("p99_vs_haproxy", p99Ratio);
+        boolean rpsHolds = rpsRatio != null && rpsRatio >= 1.0, p99Holds = p99Ratio != null && p99Ratio <= 1.0;
+        json.put("target_rps_at_least_haproxy", rpsHolds);
+        json.put("target_p99_not_higher", p99Holds);
+        System.out.printf(Locale.ROOT, "  0k_64: router/haproxy requests/s %s (target >= 1: %s), added p99 %s (target <= 1: %s)%n",
+                fmt(rpsRatio), rpsHolds ? "holds" : "MISSED", fmt(p99Ratio), p99Holds ? "holds" : "MISSED");
+        for (Case c : options.cases()) {
+            String k = c.key();
+            System.out.printf(Locale.ROOT, "  %-8s router/haproxy req/s %s, added p99 %s; nginx/haproxy req/s %s, added p99 %s%n", k,
+                    fmt(ratio(rps.get("router_" + k), rps.get("haproxy_" + k))), fmt(ratio(addedP99.get("router_" + k), addedP99.get("haproxy_" + k))),
+                    fmt(ratio(rps.get("nginx_" + k), rps.get("haproxy_" + k))), fmt(ratio(addedP99.get("nginx_" + k), addedP99.get("haproxy_" + k))));
+        }
+    }
+
+    private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
+        return percentile(samples.stream().map(f::applyAsDouble).toList(), 50);
+    }
+
+    /** Median over rounds of (this target's percentile - the direct percentile of the same round). */
+    private static double added(List<Sample> mine, List<Sample> direct, java.util.function.ToDoubleFunction<Sample> f) {
+        List<Double> diffs = new ArrayList<>();
+        for (int r = 0; r < Math.min(mine.size(), direct.size()); r++) diffs.add(f.applyAsDouble(mine.get(r)) - f.applyAsDouble(direct.get(r)));
+        return percentile(diffs, 50);
+    }
+
+    private static Double ratio(Double a, Double b) {
+        if (a == null || b == null || b <= 0 || a.isNaN() || b.isNaN()) return null;
+        return a / b;
+    }
+
+    private static String fmt(Double d) {
+        return d == null ? "n/a" : String.format(Locale.ROOT, "%.2f", d);
+    }
+
+    // ---- Load: wrk ----------------------------------------------------------------------------------------------
+
+    /** wrk's done() hook: one line with the summary and the latency percentiles (microseconds). */
+    private static final String LUA = """
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              io.write(string.format("WRK %d %d %d %d %d %d %d %d %d %d %d %d\\n",
+                summary.duration, summary.requests, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+                latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
+            end
+            """;
+
+    private static Sample wrk(Path lua, String url, Case c, double seconds, boolean pin, String dynoStatus) throws IOException, InterruptedException {
+        long acceptedBefore = dynoAccepted(dynoStatus);
+        List<String> command = new ArrayList<>();
+        if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
+        command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
+                "-H", "Host: " + HOST, "-s", lua.toString(), url + c.path()));
+        Process p = RouterBenchNet.startPiped(command.toArray(String[]::new));
+        String out;
+        try {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor((long) seconds + 60, TimeUnit.SECONDS)) throw new IllegalStateException("wrk did not finish: " + url);
+        } finally {
+            RouterBenchNet.stop(p);
+        }
+        long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
+        String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("wrk gave no summary for " + url + c.path() + ": " + out.strip()));
+        String[] f = line.split(" ");
+        double durationUs = Double.parseDouble(f[1]);
+        long requests = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
+        long errors = 0;
+        for (int i = 4; i <= 8; i++) errors += Long.parseLong(f[i]);
+        if (requests == 0) { // no latency to report; NaN sorts above every number, so it counts as the worst in a median
+            return new Sample(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, errors, Double.NaN, dynoConns / (durationUs / 1e6));
+        }
+        double bytesPerRequest = bytes / (double) requests;
+        if (bytesPerRequest < c.bodyBytes()) throw new IllegalStateException(url + c.path() + ": " + bytesPerRequest + " bytes per response, expected over " + c.bodyBytes());
+        return new Sample(requests / (durationUs / 1e6), Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
+                Double.parseDouble(f[12]), requests, errors, bytesPerRequest, dynoConns / (durationUs / 1e6));
+    }
+
+    /** Connections the dyno has accepted since it started (nginx stub_status). */
+    private static long dynoAccepted(String statusUrl) throws IOException, InterruptedException {
+        String out = exec("", "curl", "-s", "-m", "5", statusUrl);
+        String[] lines = out.split("\n"); // "Active connections: N", "server accepts handled requests", " A H R", ...
+        if (lines.length < 3) throw new IllegalStateException("the dyno's stub_status gave: " + out);
+        return Long.parseLong(lines[2].strip().split("\\s+")[0]);
+    }
+
+    /** Until {@code url}'s case path answers 200 with the case's body size (5 s). */
+    private static void waitUntilServing(String url, Case c) throws IOException, InterruptedException {
+        String last = "";
+        for (int i = 0; i < 50; i++) {
+            Process p = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-m", "2", "-H", "Host: " + HOST, "-w", "%{http_code} %{size_download}", url + c.path())
+                    .redirectErrorStream(true).start();
+            last = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            p.waitFor();
+            if (last.equals("200 " + c.bodyBytes())) return;
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException(url + c.path() + " does not serve (last answer: '" + last + "')");
+    }
+
+    // ---- The dyno and the peers ---------------------------------------------------------------------------------
+
+    private static void startDyno(Path dir, Topology topology, boolean pin) throws IOException {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.write(www.resolve("0k"), new byte[0]);
+        Files.write(www.resolve("16k"), "x".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII));
+        String conf = """
+                worker_processes %d;
+                user root;
+                daemon off;
+                master_process on;
+                pid %s/dyno.pid;
+                worker_rlimit_nofile 16384;
+                events { worker_connections 8192; }
+                http {
+                  access_log off;
+                  sendfile on;
+                  tcp_nodelay on;
+                  keepalive_timeout 300s;
+                  keepalive_requests 100000000;
+                  open_file_cache max=16;
+                  default_type application/octet-stream;
+                  client_body_temp_path %s/dyno-body;
+                  proxy_temp_path %s/dyno-proxy;
+                  fastcgi_temp_path %s/dyno-fcgi;
+                  uwsgi_temp_path %s/dyno-uwsgi;
+                  scgi_temp_path %s/dyno-scgi;
+                  server {
+                    listen %s:%d backlog=4096;
+                    root %s;
+                    location / { }
+                    location = /dyno-status { stub_status; }
+                  }
+                }
+                """.formatted(DYNO_WORKERS, dir, dir, dir, dir, dir, dir, topology.dynoAddress(), DYNO_PORT, www);
+        Path file = dir.resolve("dyno.conf");
+        Files.writeString(file, conf);
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.ns));
+        if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
+        command.addAll(List.of("nginx", "-p", dir.toString(), "-e", dir.resolve("dyno-error.log").toString(), "-c", file.toString()));
+        RouterBenchNet.start(dir.resolve("dyno.log"), command.toArray(String[]::new));
+    }
+
+    private static int startHaproxy(Path dir, String dyno, boolean pin) throws IOException {
+        int port = freePort();
+        String conf = """
+                global
+                  nbthread 1
+                  maxconn 8000
+                defaults
+                  mode http
+                  option http-keep-alive
+                  http-reuse always
+                  timeout connect 5s
+                  timeout client 90s
+                  timeout server 30s
+                  timeout http-keep-alive 90s
+                  timeout http-request 10s
+                  maxconn 8000
+                frontend fe
+                  bind %s:%d
+                  option forwardfor
+                  use_backend be if { req.hdr(host) -i %s }
+                backend be
+                  server web1 %s:%d maxconn 0
+                """.formatted(LOCALHOST, port, HOST, dyno, DYNO_PORT);
+        Path file = dir.resolve("haproxy.cfg");
+        Files.writeString(file, conf);
+        List<String> command = new ArrayList<>(pinned(pin));
+        command.addAll(List.of("haproxy", "-db", "-f", file.toString()));
+        RouterBenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new));
+        return port;
+    }
+
+    private static int startNginx(Path dir, String dyno, boolean pin) throws IOException {
+        int port = freePort();
+        String conf = """
+                worker_processes 1;
+                user root;
+                daemon off;
+                master_process on;
+                pid %s/proxy.pid;
+                worker_rlimit_nofile 16384;
+                events { worker_connections 8192; }
+                http {
+                  access_log off;
+                  keepalive_timeout 90s;
+                  keepalive_requests 100000000;
+                  client_body_temp_path %s/proxy-body;
+                  proxy_temp_path %s/proxy-proxy;
+                  fastcgi_temp_path %s/proxy-fcgi;
+                  uwsgi_temp_path %s/proxy-uwsgi;
+                  scgi_temp_path %s/proxy-scgi;
+                  upstream dyno {
+                    server %s:%d;
+                    keepalive 1024;
+                    keepalive_requests 100000000;
+                    keepalive_timeout 90s;
+                  }
+                  server {
+                    listen %s:%d backlog=4096;
+                    server_name %s;
+                    location / {
+                      proxy_pass http://dyno;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_set_header Host $host;
+                      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                    }
+                  }
+                }
+                """.formatted(dir, dir, dir, dir, dir, dir, dyno, DYNO_PORT, LOCALHOST, port, HOST);
+        Path file = dir.resolve("nginx-proxy.conf");
+        Files.writeString(file, conf);
+        List<String> command = new ArrayList<>(pinned(pin));
+        command.addAll(List.of("nginx", "-p", dir.toString(), "-e", dir.resolve("proxy-error.log").toString(), "-c", file.toString()));
+        RouterBenchNet.start(dir.resolve("nginx-proxy.log"), command.toArray(String[]::new));
+        return port;
+    }
+
+    /** Every core but 0: wrk's and the dyno's. */
+    private static String otherCores() {
+        return CORES == 2 ? "1" : "1-" + (CORES - 1);
+    }
+
+    private static List<String> pinned(boolean pin) {
+        return pin ? List.of("taskset", "-c", "0") : List.of();
+    }
+
+    /** The 1-minute load average: the machine is shared, and a high one means noisy numbers. */
+    private static Double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The soft limit on open files, which wrk, HAProxy and nginx inherit (they may not be allowed to raise it). */
+    private static long openFileLimit() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) {
+                String soft = line.substring("Max open files".length()).strip().split("\\s+")[0];
+                return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(LOCALHOST))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The logs of this run's servers, for an error message. */
+    private static String logs(Path dir) {
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+                String text = Files.readString(f).strip();
+                if (!text.isEmpty()) sb.append("\n--- ").append(f.getFileName()).append(":\n").append(text.length() > 2000 ? text.substring(text.length() - 2000) : text);
+            }
+        } catch (IOException e) {
+            sb.append("\n(could not read the logs: ").append(e.getMessage()).append(')');
+        }
+        return sb.toString();
+    }
+
+    private static String firstLine(String s) {
+        return s.lines().findFirst().orElse("").strip();
+    }
+
+    private static void log(String format, Object... args) {
+        System.err.println("router: " + String.format(Locale.ROOT, format, args));
+    }
+
+    // ---- Topology: root namespace -- veth -- dyno namespace -----------------------------------------------------
+
+    /** A dyno namespace behind a veth: 198.18.N.1/30 on the root side, 198.18.N.2/30 on the dyno's eth0. */
+    private record Topology(String ns, String veth, int octet) {
+        String hostAddress() { return "198.18." + octet + ".1"; }
+
+        String dynoAddress() { return "198.18." + octet + ".2"; }
+
+        static Topology create(String tag) throws IOException, InterruptedException {
+            String used = exec("", "ip", "-4", "-o", "addr", "show") + exec("", "ip", "-4", "route", "show", "table", "all");
+            int octet = -1;
+            for (int i = 0; i < 64 && octet < 0; i++) {
+                int candidate = 1 + ThreadLocalRandom.current().nextInt(254);
+                if (!used.contains("198.18." + candidate + ".")) octet = candidate;
+            }
+            if (octet < 0) throw new IllegalStateException("no free 198.18.N.0/30 for the dyno's veth");
+            Topology t = new Topology("rbd" + tag, "rb" + tag, octet);
+            RouterBenchNet.addNetns(t.ns);
+            ip("link", "add", t.veth, "type", "veth", "peer", "name", "eth0", "netns", t.ns);
+            ip("addr", "add", t.hostAddress() + "/30", "dev", t.veth);
+            ip("link", "set", t.veth, "up");
+            ip("-n", t.ns, "addr", "add", t.dynoAddress() + "/30", "dev", "eth0");
+            ip("-n", t.ns, "link", "set", "lo", "up");
+            ip("-n", t.ns, "link", "set", "eth0", "up");
+            return t;
+        }
+    }
+}
