@@ -3,6 +3,7 @@ package io.dynoplane.bench;
 import io.dynoplane.ffm.NetworkNamespaces;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -19,15 +21,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
- * What the namespace benchmarks (policy, nat) share: the network namespaces a run makes and removes (in a finally
- * and from a shutdown hook), commands run in them, sysctls, TCP streams between two of them, percentiles and the
+ * What the namespace benchmarks (policy, nat, router) share: the network namespaces and child processes a run makes
+ * and removes (in a finally and from a shutdown hook), commands run in them, sysctls, TCP streams between two of them, percentiles and the
  * closing JSON line.
  */
 final class BenchNet {
     private static final Set<String> LIVE_NETNS = ConcurrentHashMap.newKeySet();
+    private static final Set<Process> LIVE_PROCESSES = ConcurrentHashMap.newKeySet();
 
     private BenchNet() {}
 
@@ -53,9 +58,54 @@ final class BenchNet {
         }
     }
 
-    /** Everything this run made: its namespaces (their veths, nftables tables and iptables rules go with them). */
-    static void removeAll() {
+    /**
+     * Everything this run made that is still there: its child processes, then its namespaces (their veths,
+     * nftables tables and iptables rules go with them). Synchronized: the finally and the shutdown hook may both
+     * get here (Ctrl-C during a run).
+     */
+    static synchronized void removeAll() {
+        for (Process p : List.copyOf(LIVE_PROCESSES)) stop(p);
         for (String ns : List.copyOf(LIVE_NETNS)) removeNetns(ns);
+    }
+
+    // ---- Child processes ----------------------------------------------------------------------------------------
+
+    /** Starts {@code command} with its output going to {@code log}; stopped by {@link #stop} or {@link #removeAll}. */
+    static Process start(Path log, String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        LIVE_PROCESSES.add(p);
+        return p;
+    }
+
+    /** Starts {@code command} with its output piped back (wrk); stopped by {@link #stop} or {@link #removeAll}. */
+    static Process startPiped(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        LIVE_PROCESSES.add(p);
+        return p;
+    }
+
+    /** Stops a process this run started, and its descendants (nginx workers): TERM, then KILL after 3 s. */
+    static void stop(Process p) {
+        if (p == null || !LIVE_PROCESSES.remove(p)) return;
+        List<ProcessHandle> tree = Stream.concat(Stream.of(p.toHandle()), p.descendants()).toList();
+        tree.forEach(ProcessHandle::destroy);
+        for (ProcessHandle h : tree) {
+            try {
+                h.onExit().get(3, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    /** Synchronized: the finally and the shutdown hook may both get here. */
+    static synchronized void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) return;
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("bench: could not delete " + dir + ": " + e.getMessage());
+        }
     }
 
     /** Runs {@code cleanup} at JVM exit (Ctrl-C) unless {@link #dropHook} comes first. */
@@ -169,6 +219,7 @@ final class BenchNet {
 
     static double percentile(List<Double> values, double p) {
         double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (sorted.length == 0) return Double.NaN;
         double rank = p / 100.0 * (sorted.length - 1);
         int lo = (int) Math.floor(rank), hi = (int) Math.ceil(rank);
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);

@@ -24,9 +24,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import static io.dynoplane.bench.RouterBenchNet.exec;
-import static io.dynoplane.bench.RouterBenchNet.ip;
-import static io.dynoplane.bench.RouterBenchNet.percentile;
+import static io.dynoplane.bench.BenchNet.exec;
+import static io.dynoplane.bench.BenchNet.ip;
+import static io.dynoplane.bench.BenchNet.percentile;
 
 /**
  * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin]}: the router, HAProxy and nginx side by side,
@@ -124,18 +124,18 @@ final class RouterBench {
     static void run(Deque<String> args) throws Exception {
         Options options = Options.parse(args);
         for (String tool : List.of("haproxy", "nginx", "wrk", "curl")) {
-            if (!RouterBenchNet.onPath(tool)) throw new IllegalStateException("bench router needs " + tool + " (apt-get install " + tool + ")");
+            if (!BenchNet.onPath(tool)) throw new IllegalStateException("bench router needs " + tool + " (apt-get install " + tool + ")");
         }
         long files = openFileLimit();
         if (files < 3 * 1024 + 256) throw new IllegalStateException("bench router needs 3,328 open files (1,024 connections on both sides of a proxy), this process may open " + files + ": raise ulimit -n");
         int cores = CORES;
-        boolean pin = options.pin() && cores >= 2 && RouterBenchNet.onPath("taskset");
-        String tag = RouterBenchNet.runTag();
+        boolean pin = options.pin() && cores >= 2 && BenchNet.onPath("taskset");
+        String tag = BenchNet.runTag();
         Path dir = Files.createTempDirectory("dynoplane-rbench-" + tag + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        Thread hook = RouterBenchNet.hook("bench-router-cleanup", () -> {
-            RouterBenchNet.removeAll();
-            RouterBenchNet.deleteTree(dir);
+        Thread hook = BenchNet.hook("bench-router-cleanup", () -> {
+            BenchNet.removeAll();
+            BenchNet.deleteTree(dir);
         });
         Router router = null;
         Map<String, Object> json = new LinkedHashMap<>();
@@ -207,11 +207,11 @@ final class RouterBench {
             report(options, samples, json);
         } finally {
             if (router != null) router.close();
-            RouterBenchNet.removeAll();
-            RouterBenchNet.deleteTree(dir);
-            RouterBenchNet.dropHook(hook);
+            BenchNet.removeAll();
+            BenchNet.deleteTree(dir);
+            BenchNet.dropHook(hook);
         }
-        System.out.println(RouterBenchNet.toJson(json));
+        System.out.println(BenchNet.toJson(json));
     }
 
     // ---- Report -------------------------------------------------------------------------------------------------
@@ -305,13 +305,13 @@ final class RouterBench {
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
                 "-H", "Host: " + HOST, "-s", lua.toString(), url + c.path()));
-        Process p = RouterBenchNet.startPiped(command.toArray(String[]::new));
+        Process p = BenchNet.startPiped(command.toArray(String[]::new));
         String out;
         try {
             out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor((long) seconds + 60, TimeUnit.SECONDS)) throw new IllegalStateException("wrk did not finish: " + url);
         } finally {
-            RouterBenchNet.stop(p);
+            BenchNet.stop(p);
         }
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
@@ -392,7 +392,7 @@ final class RouterBench {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.ns));
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("nginx", "-p", dir.toString(), "-e", dir.resolve("dyno-error.log").toString(), "-c", file.toString()));
-        RouterBenchNet.start(dir.resolve("dyno.log"), command.toArray(String[]::new));
+        BenchNet.start(dir.resolve("dyno.log"), command.toArray(String[]::new));
     }
 
     private static int startHaproxy(Path dir, String dyno, boolean pin) throws IOException {
@@ -422,7 +422,7 @@ final class RouterBench {
         Files.writeString(file, conf);
         List<String> command = new ArrayList<>(pinned(pin));
         command.addAll(List.of("haproxy", "-db", "-f", file.toString()));
-        RouterBenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new));
+        BenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new));
         return port;
     }
 
@@ -468,7 +468,7 @@ final class RouterBench {
         Files.writeString(file, conf);
         List<String> command = new ArrayList<>(pinned(pin));
         command.addAll(List.of("nginx", "-p", dir.toString(), "-e", dir.resolve("proxy-error.log").toString(), "-c", file.toString()));
-        RouterBenchNet.start(dir.resolve("nginx-proxy.log"), command.toArray(String[]::new));
+        BenchNet.start(dir.resolve("nginx-proxy.log"), command.toArray(String[]::new));
         return port;
     }
 
@@ -546,7 +546,7 @@ final class RouterBench {
             }
             if (octet < 0) throw new IllegalStateException("no free 198.18.N.0/30 for the dyno's veth");
             Topology t = new Topology("rbd" + tag, "rb" + tag, octet);
-            RouterBenchNet.addNetns(t.ns);
+            BenchNet.addNetns(t.ns);
             ip("link", "add", t.veth, "type", "veth", "peer", "name", "eth0", "netns", t.ns);
             ip("addr", "add", t.hostAddress() + "/30", "dev", t.veth);
             ip("link", "set", t.veth, "up");
