@@ -10,9 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -65,6 +62,7 @@ public final class Router implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup group;
     private final Channel serverChannel;
+    private final Channel tlsServerChannel; // null without a TLS listener
     private final ChannelGroup clients;
     private final RouterRuntime runtime;
     private final RouterMetrics metrics;
@@ -74,12 +72,14 @@ public final class Router implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final PrometheusRegistry registry; // null when started without one
 
-    private Router(Transport transport, EventLoopGroup group, Channel serverChannel, ChannelGroup clients,
+    private Router(Transport transport, EventLoopGroup group, Channel serverChannel, Channel tlsServerChannel,
+                   ChannelGroup clients,
                    RouterRuntime runtime, RouterMetrics metrics, LogSinks logs, RouterLimits limits,
                    PrometheusRegistry registry) {
         this.transport = transport;
         this.group = group;
         this.serverChannel = serverChannel;
+        this.tlsServerChannel = tlsServerChannel;
         this.clients = clients;
         this.runtime = runtime;
         this.metrics = metrics;
@@ -113,6 +113,8 @@ public final class Router implements AutoCloseable {
             LogSinks logs = new LogSinks();
             RouterRuntime runtime = new RouterRuntime(config.routerName(), limits, metrics, logs, pools);
             ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+            ClientPipelines pipelines = new ClientPipelines(runtime, metrics::headTimedOut,
+                    config.tls() == null ? null : SniCertificates.load(config.tls()));
 
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
@@ -124,17 +126,7 @@ public final class Router implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) {
                             clients.add(ch);
-                            ch.pipeline()
-                                    .addLast("idle", new IdleStateHandler(0, 0,
-                                            limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast("head", new HeadTimeout(limits.headTimeout().toNanos(),
-                                            metrics::headTimedOut))
-                                    .addLast("decode", new StrictRequestDecoder())
-                                    .addLast("encode", new HttpResponseEncoder())
-                                    .addLast("arrival", ArrivalStamper.INSTANCE)
-                                    .addLast("expect", new ExpectContinue())
-                                    .addLast("flow", new FlowControlHandler())
-                                    .addLast("route", new RequestRouter(runtime));
+                            pipelines.plain(ch);
                         }
                     });
 
@@ -149,13 +141,34 @@ public final class Router implements AutoCloseable {
                 }
                 throw bindFailure(config.listen(), bind.cause());
             }
-            Router router = new Router(transport, group, bind.channel(), clients, runtime, metrics, logs, limits,
-                    registry);
-            LOG.log(System.Logger.Level.INFO, "router {0} listening on {1} with the {2} transport ({3})",
+            Channel tlsChannel = null;
+            if (config.tls() != null) {
+                ChannelFuture tlsBind = bootstrap.clone()
+                        .childHandler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                clients.add(ch);
+                                pipelines.tls(ch);
+                            }
+                        })
+                        .bind(config.tls().listen()).awaitUninterruptibly();
+                if (!tlsBind.isSuccess()) {
+                    bind.channel().close().awaitUninterruptibly();
+                    if (registry != null) {
+                        metrics.unregister(registry);
+                    }
+                    throw bindFailure(config.tls().listen(), tlsBind.cause());
+                }
+                tlsChannel = tlsBind.channel();
+            }
+            Router router = new Router(transport, group, bind.channel(), tlsChannel, clients, runtime, metrics, logs,
+                    limits, registry);
+            LOG.log(System.Logger.Level.INFO, "router {0} listening on {1}{4} with the {2} transport ({3})",
                     config.routerName(), router.boundAddress, transport.label(),
                     transport == Transport.IO_URING ? "io_uring available"
                             : Transport.IO_URING.isAvailable() ? "io_uring available but not selected"
-                            : "io_uring unavailable: " + Transport.IO_URING.unavailabilityCause());
+                            : "io_uring unavailable: " + Transport.IO_URING.unavailabilityCause(),
+                    tlsChannel == null ? "" : " and (TLS) on " + tlsChannel.localAddress());
             return router;
         } catch (RuntimeException | Error e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -184,6 +197,11 @@ public final class Router implements AutoCloseable {
     /** The bound port (useful when the config asked for port 0). */
     public int port() {
         return boundAddress.getPort();
+    }
+
+    /** The bound port of the TLS listener, or -1 without one. */
+    public int tlsPort() {
+        return tlsServerChannel == null ? -1 : ((InetSocketAddress) tlsServerChannel.localAddress()).getPort();
     }
 
     /** The bound address. */
@@ -236,6 +254,9 @@ public final class Router implements AutoCloseable {
         }
         runtime.startDraining();
         serverChannel.close().awaitUninterruptibly();
+        if (tlsServerChannel != null) {
+            tlsServerChannel.close().awaitUninterruptibly();
+        }
         for (Channel client : clients) {
             client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(RequestRouter.Drain.INSTANCE));
         }
