@@ -3,7 +3,13 @@ package io.dynoplane.router;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -19,6 +25,10 @@ import java.util.concurrent.TimeUnit;
 final class ClientPipelines {
     /** The client must finish its TLS handshake (ClientHello included) within this time. */
     static final long TLS_HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+    /** Streams one HTTP/2 client may have open at once. */
+    static final int MAX_CONCURRENT_STREAMS = 128;
+    /** HTTP/2 header list limit (uncompressed), as generous as the HTTP/1.1 decoder's limits allow. */
+    static final long MAX_HEADER_LIST_SIZE = 64 * 1024;
 
     private final RouterRuntime runtime;
     private final Runnable onHeadTimeout;
@@ -56,6 +66,45 @@ final class ClientPipelines {
         negotiator.channel().config().setAutoRead(false); // RequestRouter asks for each request
         http1(negotiator.pipeline(), new ClientSide(true, false));
         negotiator.fireChannelActive();
+    }
+
+    /**
+     * From {@link TlsNegotiator}: the client speaks HTTP/2. The connection reads on its own (HTTP/2
+     * flow control per stream does the back-pressure: a stream's window opens only as its child
+     * channel reads); each stream gets a child channel that converts its frames to HTTP/1.1 objects and
+     * routes them like an HTTP/1.1 connection with one request.
+     */
+    void http2AfterHandshake(ChannelHandlerContext negotiator) {
+        http2(negotiator.pipeline(), new ClientSide(true, true));
+    }
+
+    private void http2(ChannelPipeline p, ClientSide side) {
+        p.channel().config().setAutoRead(true);
+        RouterLimits limits = runtime.limits();
+        p.addLast("h2idle", new IdleStateHandler(0, 0, limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+                .addLast("h2", Http2FrameCodecBuilder.forServer()
+                        .initialSettings(Http2Settings.defaultSettings()
+                                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                                .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+                        .build())
+                .addLast("h2streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        http2Stream(stream, side);
+                    }
+                }))
+                .addLast("h2conn", new Http2Connection());
+    }
+
+    private void http2Stream(Http2StreamChannel stream, ClientSide side) {
+        stream.config().setAutoRead(false); // RequestRouter asks for each piece
+        stream.pipeline()
+                .addLast("h2http", new Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("h2req", Http2Requests.INSTANCE)
+                .addLast("arrival", ArrivalStamper.INSTANCE)
+                .addLast("expect", new ExpectContinue())
+                .addLast("flow", new FlowControlHandler())
+                .addLast("route", new RequestRouter(runtime, side));
     }
 
     private void http1(ChannelPipeline p, ClientSide side) {

@@ -1,6 +1,10 @@
 package io.dynoplane.router;
 
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.DomainWildcardMappingBuilder;
@@ -11,6 +15,13 @@ import java.io.UncheckedIOException;
 
 /** Server name → certificate, loaded once from the PEM files a {@link RouterTls} names. */
 final class SniCertificates {
+    /** HTTP/2 preferred; a client that offers neither gets HTTP/1.1 (ALPN not answered). */
+    private static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+
     private SniCertificates() {
     }
 
@@ -37,6 +48,8 @@ final class SniCertificates {
         try {
             return SslContextBuilder.forServer(certificate.certChain().toFile(), certificate.key().toFile())
                     .sslProvider(SslProvider.JDK)
+                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE) // RFC 9113 §9.2
+                    .applicationProtocolConfig(ALPN)
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new UncheckedIOException(new SSLException("cannot load the certificate for " + certificate.domain()

@@ -23,6 +23,8 @@ final class TlsNegotiator extends ApplicationProtocolNegotiationHandler {
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
             pipelines.http1AfterHandshake(ctx);
+        } else if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+            pipelines.http2AfterHandshake(ctx);
         } else {
             // Cannot happen: the SslContext only offers what is handled here.
             LOG.log(System.Logger.Level.WARNING, "closing {0}: ALPN chose unsupported {1}", ctx.channel(), protocol);

@@ -22,7 +22,7 @@ final class TestCertificates {
         this.dir = dir;
     }
 
-    /** One certificate per name (subject CN and subjectAltName DNS), in {@code dir}. */
+    /** One certificate per name (subject CN, subjectAltName that DNS name and 127.0.0.1), in {@code dir}. */
     static TestCertificates create(Path dir, String... names) throws IOException, InterruptedException {
         TestCertificates made = new TestCertificates(dir);
         for (String name : names) {
@@ -30,7 +30,7 @@ final class TestCertificates {
             Path key = dir.resolve(name + ".key");
             Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec",
                     "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                    "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
+                    "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name + ",IP:127.0.0.1",
                     "-keyout", key.toString(), "-out", cert.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
             if (!openssl.waitFor(30, TimeUnit.SECONDS) || openssl.exitValue() != 0) {
