@@ -40,9 +40,31 @@ final class ClientPipelines {
         this.certificates = certificates;
     }
 
-    /** A connection to the plain HTTP listener. */
+    /**
+     * A connection to the plain HTTP listener: the HTTP/1.1 pipeline, with {@link Http2PriorKnowledge}
+     * in front of the decoder to catch h2c clients (it leaves after the first bytes).
+     */
     void plain(Channel ch) {
         http1(ch.pipeline(), ClientSide.PLAIN_HTTP1);
+        ch.pipeline().addAfter("head", "h2c", new Http2PriorKnowledge(this));
+    }
+
+    /**
+     * From {@link Http2PriorKnowledge}: the client opened with the HTTP/2 preface. The HTTP/1.1 handlers
+     * go (the head timeout is stopped first: the preface counts as a head), the HTTP/2 ones come.
+     */
+    void http2PriorKnowledge(ChannelHandlerContext detector) {
+        ChannelPipeline p = detector.pipeline();
+        HeadTimeout head = p.get(HeadTimeout.class);
+        if (head != null) {
+            head.headReceived();
+        }
+        for (String name : HTTP1_HANDLERS) {
+            if (p.context(name) != null) {
+                p.remove(name);
+            }
+        }
+        http2(p, new ClientSide(false, true));
     }
 
     /**
@@ -106,6 +128,9 @@ final class ClientPipelines {
                 .addLast("flow", new FlowControlHandler())
                 .addLast("route", new RequestRouter(runtime, side));
     }
+
+    private static final String[] HTTP1_HANDLERS = {
+            "idle", "head", "decode", "encode", "arrival", "expect", "flow", "route"};
 
     private void http1(ChannelPipeline p, ClientSide side) {
         RouterLimits limits = runtime.limits();
