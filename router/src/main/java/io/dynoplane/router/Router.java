@@ -27,14 +27,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * The HTTP router: accepts HTTP/1.x from clients, routes by Host through the current
- * {@link RouteTable}, and forwards to a random up web dyno over pooled keep-alive connections.
+ * The HTTP router: accepts HTTP/1.x and HTTP/2 (h2c with prior knowledge on the plain listener, h2 by
+ * ALPN on the optional TLS listener) from clients, routes by Host (or {@code :authority}) through the
+ * current {@link RouteTable}, and forwards to a random up web dyno over pooled keep-alive HTTP/1.1
+ * connections. {@link ClientPipelines} builds the pipelines.
  *
- * <p>Client pipeline, one job per handler:
+ * <p>HTTP/1.x client pipeline, one job per handler:
  * <pre>
  *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s between requests
  *   head      HeadTimeout          closes a client whose request head is not complete 30 s after its
  *                                  first byte (or after connecting): slowloris
+ *   h2c       Http2PriorKnowledge  (plain listener) looks at the first bytes once: the HTTP/2 preface
+ *                                  swaps this pipeline for the HTTP/2 one below; either way it leaves
  *   decode    StrictRequestDecoder bytes → HTTP objects (head, then body pieces), only unambiguously
  *                                  framed requests (8 KiB lines, 1000 headers, CRLF, one plain chunked or
  *                                  one Content-Length, one Host); anything else becomes a failed request,
@@ -50,7 +54,24 @@ import java.util.function.Consumer;
  *                                  out without a body; a response without a length is chunked to 1.1
  *                                  clients and close-delimited to 1.0 clients
  * </pre>
- * Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
+ * TLS listener: {@code sni} (SniHandler: certificate by server name, the first configured one when
+ * none matches; it becomes the SslHandler), then {@code alpn} ({@link TlsNegotiator}) which, after the
+ * handshake, installs the HTTP/1.1 handlers above (from {@code idle}, without {@code h2c}) or the
+ * HTTP/2 ones, and leaves.
+ *
+ * <p>HTTP/2 connection ({@code h2idle} IdleStateHandler, {@code h2} Http2FrameCodec, {@code h2streams}
+ * Http2MultiplexHandler, {@code h2conn} {@link Http2Connection}: GOAWAY on drain or idle) with one
+ * child channel per stream:
+ * <pre>
+ *   h2http    Http2StreamFrameToHttpObjectCodec  frames ↔ HTTP/1.1 objects
+ *   h2req     Http2Requests        head and body as separate messages, x-http2-* headers removed,
+ *                                  Host ≠ :authority: stream reset
+ *   arrival, expect, flow, route   as for HTTP/1.x: each stream is a connection with one request
+ * </pre>
+ * The HTTP/2 connection reads on its own; per-stream flow control (a window opens as the stream's
+ * child channel reads) does the back-pressure that auto-read off does for HTTP/1.x.
+ *
+ * <p>Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
  * and one read per direction. Dyno connections ({@link BackendPool}: HttpRequestEncoder,
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its

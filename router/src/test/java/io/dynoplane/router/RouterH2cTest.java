@@ -16,7 +16,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -123,6 +130,40 @@ class RouterH2cTest {
         }
         assertThat(logs.await("request_id=h2c-a000000000000000000000"))
                 .contains("host=hello.localhost", "status=200", "protocol=http2 tls=false");
+    }
+
+    @Test
+    void hostHeaderNamingAnotherAuthorityIsReset() throws Exception {
+        int before = web.requests();
+        Channel connection = connect();
+        try {
+            CompletableFuture<String> status = new CompletableFuture<>();
+            Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                    .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                            if (frame instanceof Http2HeadersFrame headers) {
+                                status.complete(headers.headers().status().toString());
+                            }
+                        }
+
+                        @Override
+                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                            if (evt instanceof Http2ResetFrame reset) {
+                                status.complete("reset " + reset.errorCode());
+                            }
+                        }
+                    }).open().syncUninterruptibly().getNow();
+            Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/")
+                    .authority("hello.localhost");
+            headers.add("host", "other.localhost");
+            headers.add("x-request-id", "h2c-host00000000000000000000");
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
+            assertThat(status.get(10, TimeUnit.SECONDS)).isEqualTo("reset " + Http2Error.PROTOCOL_ERROR.code());
+        } finally {
+            connection.close().syncUninterruptibly();
+        }
+        assertThat(web.requests()).isEqualTo(before);
     }
 
     @Test
