@@ -25,8 +25,12 @@ final class ForwardHeaders {
     static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
 
     /** What the router adds to a request on its way to a dyno. */
-    record Forwarding(String forwardedFor, int routerPort, String requestId, String routerName,
+    record Forwarding(String forwardedFor, String proto, int routerPort, String requestId, String routerName,
                       long requestStartMillis) {
+        /** A request that came in over plain HTTP. */
+        Forwarding(String forwardedFor, int routerPort, String requestId, String routerName, long requestStartMillis) {
+            this(forwardedFor, "http", routerPort, requestId, routerName, requestStartMillis);
+        }
     }
 
     private ForwardHeaders() {
@@ -62,7 +66,7 @@ final class ForwardHeaders {
         // Dyno connections are always HTTP/1.1 keep-alive, whatever the client spoke.
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         h.set(X_FORWARDED_FOR, forwarding.forwardedFor());
-        h.set(X_FORWARDED_PROTO, "http");
+        h.set(X_FORWARDED_PROTO, forwarding.proto());
         h.setInt(X_FORWARDED_PORT, forwarding.routerPort());
         h.set(X_REQUEST_START, Long.toString(forwarding.requestStartMillis()));
         h.set(X_REQUEST_ID, forwarding.requestId());

@@ -9,6 +9,7 @@ final class RequestRecord {
     final String path;
     final String protocol;
     final long arrivalNanos;
+    boolean tls;          // came in over the TLS listener
     String host = "";
     String requestId = "";
     String fwd = "";
@@ -56,7 +57,7 @@ final class RequestRecord {
         b.append(" status=").append(status);
         b.append(" bytes=").append(bytes);
         b.append(" protocol=").append(protocol);
-        b.append(" tls=false");
+        b.append(" tls=").append(tls);
         return b.toString();
     }
 

@@ -49,6 +49,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private static final long LINGER_MILLIS = 2_000;
 
     private final RouterRuntime runtime;
+    private final ClientSide side;
     private ChannelHandlerContext ctx;
     private BackendPool pool;
     private HeadTimeout headTimeout;  // null if the pipeline has none
@@ -68,7 +69,12 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private boolean readPending;       // a read() is outstanding: never ask twice
 
     RequestRouter(RouterRuntime runtime) {
+        this(runtime, ClientSide.PLAIN_HTTP1);
+    }
+
+    RequestRouter(RouterRuntime runtime, ClientSide side) {
         this.runtime = runtime;
+        this.side = side;
     }
 
     @Override
@@ -202,7 +208,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private ProxyExchange route(HttpRequest request) {
         ArrivalStamper.Arrival arrival = ArrivalStamper.take(request.headers());
         RequestRecord rec = new RequestRecord(request.method().name(), request.uri(),
-                protocol(request.protocolVersion()), arrival.nanos());
+                side.protocol(request.protocolVersion()), arrival.nanos());
+        rec.tls = side.tls();
         current = rec;
         requestEnded = false;
         responseEnded = false;
@@ -240,7 +247,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         Backend backend = dynos.get(ThreadLocalRandom.current().nextInt(dynos.size()));
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
-                rec.fwd, localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
+                rec.fwd, side.scheme(), localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
         return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
     }
 
@@ -463,9 +470,5 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     private int localPort() {
         return ctx.channel().localAddress() instanceof InetSocketAddress local ? local.getPort() : 0;
-    }
-
-    private static String protocol(HttpVersion version) {
-        return "http" + version.majorVersion() + "." + version.minorVersion();
     }
 }

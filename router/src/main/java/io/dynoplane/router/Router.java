@@ -10,9 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -30,14 +27,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * The HTTP router: accepts HTTP/1.x from clients, routes by Host through the current
- * {@link RouteTable}, and forwards to a random up web dyno over pooled keep-alive connections.
+ * The HTTP router: accepts HTTP/1.x and HTTP/2 (h2c with prior knowledge on the plain listener, h2 by
+ * ALPN on the optional TLS listener) from clients, routes by Host (or {@code :authority}) through the
+ * current {@link RouteTable}, and forwards to a random up web dyno over pooled keep-alive HTTP/1.1
+ * connections. {@link ClientPipelines} builds the pipelines.
  *
- * <p>Client pipeline, one job per handler:
+ * <p>HTTP/1.x client pipeline, one job per handler:
  * <pre>
  *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s between requests
  *   head      HeadTimeout          closes a client whose request head is not complete 30 s after its
  *                                  first byte (or after connecting): slowloris
+ *   h2c       Http2PriorKnowledge  (plain listener) looks at the first bytes once: the HTTP/2 preface
+ *                                  swaps this pipeline for the HTTP/2 one below; either way it leaves
  *   decode    StrictRequestDecoder bytes → HTTP objects (head, then body pieces), only unambiguously
  *                                  framed requests (8 KiB lines, 1000 headers, CRLF, one plain chunked or
  *                                  one Content-Length, one Host); anything else becomes a failed request,
@@ -53,7 +54,24 @@ import java.util.function.Consumer;
  *                                  out without a body; a response without a length is chunked to 1.1
  *                                  clients and close-delimited to 1.0 clients
  * </pre>
- * Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
+ * TLS listener: {@code sni} (SniHandler: certificate by server name, the first configured one when
+ * none matches; it becomes the SslHandler), then {@code alpn} ({@link TlsNegotiator}) which, after the
+ * handshake, installs the HTTP/1.1 handlers above (from {@code idle}, without {@code h2c}) or the
+ * HTTP/2 ones, and leaves.
+ *
+ * <p>HTTP/2 connection ({@code h2idle} IdleStateHandler, {@code h2} Http2FrameCodec, {@code h2streams}
+ * Http2MultiplexHandler, {@code h2conn} {@link Http2Connection}: GOAWAY on drain or idle) with one
+ * child channel per stream:
+ * <pre>
+ *   h2http    Http2StreamFrameToHttpObjectCodec  frames ↔ HTTP/1.1 objects
+ *   h2req     Http2Requests        head and body as separate messages, x-http2-* headers removed,
+ *                                  Host ≠ :authority: stream reset
+ *   arrival, expect, flow, route   as for HTTP/1.x: each stream is a connection with one request
+ * </pre>
+ * The HTTP/2 connection reads on its own; per-stream flow control (a window opens as the stream's
+ * child channel reads) does the back-pressure that auto-read off does for HTTP/1.x.
+ *
+ * <p>Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
  * and one read per direction. Dyno connections ({@link BackendPool}: HttpRequestEncoder,
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its
@@ -65,6 +83,7 @@ public final class Router implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup group;
     private final Channel serverChannel;
+    private final Channel tlsServerChannel; // null without a TLS listener
     private final ChannelGroup clients;
     private final RouterRuntime runtime;
     private final RouterMetrics metrics;
@@ -74,12 +93,14 @@ public final class Router implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final PrometheusRegistry registry; // null when started without one
 
-    private Router(Transport transport, EventLoopGroup group, Channel serverChannel, ChannelGroup clients,
+    private Router(Transport transport, EventLoopGroup group, Channel serverChannel, Channel tlsServerChannel,
+                   ChannelGroup clients,
                    RouterRuntime runtime, RouterMetrics metrics, LogSinks logs, RouterLimits limits,
                    PrometheusRegistry registry) {
         this.transport = transport;
         this.group = group;
         this.serverChannel = serverChannel;
+        this.tlsServerChannel = tlsServerChannel;
         this.clients = clients;
         this.runtime = runtime;
         this.metrics = metrics;
@@ -113,6 +134,8 @@ public final class Router implements AutoCloseable {
             LogSinks logs = new LogSinks();
             RouterRuntime runtime = new RouterRuntime(config.routerName(), limits, metrics, logs, pools);
             ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+            ClientPipelines pipelines = new ClientPipelines(runtime, metrics::headTimedOut,
+                    config.tls() == null ? null : SniCertificates.load(config.tls()));
 
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
@@ -124,17 +147,7 @@ public final class Router implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) {
                             clients.add(ch);
-                            ch.pipeline()
-                                    .addLast("idle", new IdleStateHandler(0, 0,
-                                            limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast("head", new HeadTimeout(limits.headTimeout().toNanos(),
-                                            metrics::headTimedOut))
-                                    .addLast("decode", new StrictRequestDecoder())
-                                    .addLast("encode", new HttpResponseEncoder())
-                                    .addLast("arrival", ArrivalStamper.INSTANCE)
-                                    .addLast("expect", new ExpectContinue())
-                                    .addLast("flow", new FlowControlHandler())
-                                    .addLast("route", new RequestRouter(runtime));
+                            pipelines.plain(ch);
                         }
                     });
 
@@ -149,13 +162,34 @@ public final class Router implements AutoCloseable {
                 }
                 throw bindFailure(config.listen(), bind.cause());
             }
-            Router router = new Router(transport, group, bind.channel(), clients, runtime, metrics, logs, limits,
-                    registry);
-            LOG.log(System.Logger.Level.INFO, "router {0} listening on {1} with the {2} transport ({3})",
+            Channel tlsChannel = null;
+            if (config.tls() != null) {
+                ChannelFuture tlsBind = bootstrap.clone()
+                        .childHandler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                clients.add(ch);
+                                pipelines.tls(ch);
+                            }
+                        })
+                        .bind(config.tls().listen()).awaitUninterruptibly();
+                if (!tlsBind.isSuccess()) {
+                    bind.channel().close().awaitUninterruptibly();
+                    if (registry != null) {
+                        metrics.unregister(registry);
+                    }
+                    throw bindFailure(config.tls().listen(), tlsBind.cause());
+                }
+                tlsChannel = tlsBind.channel();
+            }
+            Router router = new Router(transport, group, bind.channel(), tlsChannel, clients, runtime, metrics, logs,
+                    limits, registry);
+            LOG.log(System.Logger.Level.INFO, "router {0} listening on {1}{4} with the {2} transport ({3})",
                     config.routerName(), router.boundAddress, transport.label(),
                     transport == Transport.IO_URING ? "io_uring available"
                             : Transport.IO_URING.isAvailable() ? "io_uring available but not selected"
-                            : "io_uring unavailable: " + Transport.IO_URING.unavailabilityCause());
+                            : "io_uring unavailable: " + Transport.IO_URING.unavailabilityCause(),
+                    tlsChannel == null ? "" : " and (TLS) on " + tlsChannel.localAddress());
             return router;
         } catch (RuntimeException | Error e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -184,6 +218,11 @@ public final class Router implements AutoCloseable {
     /** The bound port (useful when the config asked for port 0). */
     public int port() {
         return boundAddress.getPort();
+    }
+
+    /** The bound port of the TLS listener, or -1 without one. */
+    public int tlsPort() {
+        return tlsServerChannel == null ? -1 : ((InetSocketAddress) tlsServerChannel.localAddress()).getPort();
     }
 
     /** The bound address. */
@@ -236,6 +275,9 @@ public final class Router implements AutoCloseable {
         }
         runtime.startDraining();
         serverChannel.close().awaitUninterruptibly();
+        if (tlsServerChannel != null) {
+            tlsServerChannel.close().awaitUninterruptibly();
+        }
         for (Channel client : clients) {
             client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(RequestRouter.Drain.INSTANCE));
         }
