@@ -16,6 +16,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +27,10 @@ import java.util.concurrent.TimeUnit;
  * response comes back the same way: head, then pieces, and while the client is not writable the dyno
  * connection stops reading (auto-read off) until it is again. Nothing is aggregated, so memory per
  * exchange is bounded by the channels' write-buffer water marks plus one read's worth of bytes.
+ *
+ * <p>A dyno that refuses the connection or does not accept it within the connect timeout is
+ * quarantined and the request goes to another of the app's dynos; H21 (refused) or H19 (timed out),
+ * from the last attempt, only once every dyno has been tried.
  *
  * <p>Timers, as on Heroku: H12 if no response head arrives within the response timeout of the whole
  * request having been sent; then a rolling idle window in which some byte must move, else H15 (dyno
@@ -38,7 +44,8 @@ final class ProxyExchange {
     private final Channel clientChannel;
     private final RequestRecord rec;
     private final HttpRequest head;
-    private final InetSocketAddress address;
+    private InetSocketAddress address;      // the dyno being tried
+    private final Set<InetSocketAddress> triedDynos = new HashSet<>(2);
     private final BackendPool pool;
     private final RouterLimits limits;
     private final EventLoop loop;
@@ -104,6 +111,14 @@ final class ProxyExchange {
         }
         rec.connectNanos = System.nanoTime() - attemptStartNanos;
         if (!acquired.isSuccess()) {
+            // Nothing was sent, so any request may go to another dyno of the app instead.
+            triedDynos.add(address);
+            Backend next = client.connectFailed(rec, address, triedDynos);
+            if (next != null) {
+                address = next.address();
+                attempt(false);
+                return;
+            }
             fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
             return;
         }

@@ -23,7 +23,9 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +68,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private boolean closeAfterResponse;
     private boolean rejected;          // refused or closing: answer if need be, drop all input, close
     private boolean readPending;       // a read() is outstanding: never ask twice
+    private List<Backend> currentDynos; // the dynos the current request was routed among
 
     RequestRouter(RouterRuntime runtime) {
         this.runtime = runtime;
@@ -237,11 +240,50 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             respondError(rec, RouterError.H14);
             return null;
         }
-        Backend backend = dynos.get(ThreadLocalRandom.current().nextInt(dynos.size()));
+        int cap = runtime.limits().inFlightPerDyno() * dynos.size();
+        if (!runtime.enter(rec, rec.app, cap)) {
+            respondError(rec, RouterError.H11);
+            return null;
+        }
+        currentDynos = dynos;
+        Backend backend = pick(dynos, Set.of());
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
                 rec.fwd, localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
         return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
+    }
+
+    /**
+     * A random dyno among {@code dynos} not in {@code tried}, preferring those not quarantined; null
+     * if every one has been tried.
+     */
+    private Backend pick(List<Backend> dynos, Set<InetSocketAddress> tried) {
+        List<Backend> healthy = new ArrayList<>(dynos.size());
+        List<Backend> untried = new ArrayList<>(dynos.size());
+        for (Backend dyno : dynos) {
+            if (!tried.contains(dyno.address())) {
+                untried.add(dyno);
+                if (!runtime.quarantined(dyno.address())) {
+                    healthy.add(dyno);
+                }
+            }
+        }
+        // With every untried dyno quarantined, try one anyway: it may be back, and it is all there is.
+        List<Backend> from = healthy.isEmpty() ? untried : healthy;
+        return from.isEmpty() ? null : from.get(ThreadLocalRandom.current().nextInt(from.size()));
+    }
+
+    /**
+     * From the exchange: connecting to {@code failed} was refused or timed out. Quarantines it and
+     * returns another dyno of the app to try (now named in the log), or null if all were tried.
+     */
+    Backend connectFailed(RequestRecord rec, InetSocketAddress failed, Set<InetSocketAddress> tried) {
+        runtime.quarantine(failed);
+        Backend next = currentDynos == null ? null : pick(currentDynos, tried);
+        if (next != null) {
+            rec.dyno = next.dyno();
+        }
+        return next;
     }
 
     /** From the exchange: the dyno's response head (not reference-counted). */

@@ -219,6 +219,16 @@ public final class Router implements AutoCloseable {
         return metrics.headTimeouts();
     }
 
+    /** Requests currently in the router, per app that has had any (for tests and diagnostics). */
+    Map<String, Integer> inFlight() {
+        return runtime.inFlight();
+    }
+
+    /** Whether the dyno at {@code address} is being passed over after failing to connect. */
+    boolean quarantined(InetSocketAddress address) {
+        return runtime.quarantined(address);
+    }
+
     /** Latency of proxied requests since start (microseconds). */
     public LatencySnapshot latency() {
         return metrics.snapshot();

@@ -20,6 +20,8 @@ enum RouterError {
     /** An Expect header other than 100-continue; the connection closes. */
     EXPECTATION_FAILED(417, "H26", "Request Error", "Expectation failed",
             "The router only supports Expect: 100-continue."),
+    /** The app already has its in-flight cap of requests in the router (200 per web dyno). */
+    H11(503, "H11", "Backlog too deep", null, null),
     H12(503, "H12", "Request timeout", null, null),
     H13(503, "H13", "Connection closed without response", null, null),
     H14(503, "H14", "No web dynos running", null, null),

@@ -16,10 +16,15 @@ import java.time.Duration;
  *                           a client silent this long mid-upload (or not reading) is H28
  * @param headTimeout        a client must send a complete request head within this time of its first
  *                           byte (or of connecting), else it is closed (slowloris)
+ * @param inFlightPerDyno    an app may have this many requests in the router at once per web dyno
+ *                           (200 as on Heroku); beyond that the router answers H11
+ * @param quarantine         a dyno that refused a connection or did not accept one in time is passed
+ *                           over this long (unless no other dyno is left to try)
  */
 record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration backendIdleTimeout,
                     Duration clientIdleTimeout, Duration drainTimeout, int maxIdlePerBackend,
-                    Duration idleWindow, Duration headTimeout) {
+                    Duration idleWindow, Duration headTimeout, int inFlightPerDyno,
+                    Duration quarantine) {
     static final RouterLimits DEFAULTS = new RouterLimits(
             Duration.ofSeconds(5),
             Duration.ofSeconds(30),   // as on Heroku
@@ -28,30 +33,42 @@ record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration 
             Duration.ofSeconds(10),
             64,
             Duration.ofSeconds(55),   // as on Heroku
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30),
+            200,              // as on Heroku
+            Duration.ofSeconds(5));
 
     RouterLimits withResponseTimeout(Duration d) {
         return new RouterLimits(connectTimeout, d, backendIdleTimeout, clientIdleTimeout, drainTimeout,
-                maxIdlePerBackend, idleWindow, headTimeout);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
     }
 
     RouterLimits withIdleTimeouts(Duration backend, Duration client) {
         return new RouterLimits(connectTimeout, responseTimeout, backend, client, drainTimeout,
-                maxIdlePerBackend, idleWindow, headTimeout);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
     }
 
     RouterLimits withDrainTimeout(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout, d,
-                maxIdlePerBackend, idleWindow, headTimeout);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
     }
 
     RouterLimits withIdleWindow(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, d, headTimeout);
+                drainTimeout, maxIdlePerBackend, d, headTimeout, inFlightPerDyno, quarantine);
     }
 
     RouterLimits withHeadTimeout(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, idleWindow, d);
+                drainTimeout, maxIdlePerBackend, idleWindow, d, inFlightPerDyno, quarantine);
+    }
+
+    RouterLimits withInFlightPerDyno(int n) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, n, quarantine);
+    }
+
+    RouterLimits withQuarantine(Duration d) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, d);
     }
 }

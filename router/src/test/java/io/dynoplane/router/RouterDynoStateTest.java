@@ -1,0 +1,102 @@
+package io.dynoplane.router;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+import static io.dynoplane.router.RouterCapacityTest.config;
+import static io.dynoplane.router.RouterCapacityTest.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** How the state of an app's dynos shapes routing: quarantine and retry, on real loopback sockets. */
+@ExtendWith(NoLeaks.class)
+class RouterDynoStateTest {
+    private HttpClient http;
+    private InetSocketAddress dead;   // nothing listens: connections are refused
+    private InetSocketAddress dead2;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        dead = closedPort();
+        dead2 = closedPort();
+    }
+
+    @AfterEach
+    void closeClient() {
+        http.close();
+    }
+
+    private static InetSocketAddress closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return (InetSocketAddress) probe.getLocalSocketAddress();
+        }
+    }
+
+    private HttpResponse<String> send(Router router, String host, String path) throws Exception {
+        return http.send(get(router, host, path), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aRefusingDynoIsQuarantinedAndRequestsGoToTheLiveOne() throws Exception {
+        RouterLimits limits = RouterLimits.DEFAULTS.withQuarantine(Duration.ofSeconds(30));
+        try (TestBackend live = TestBackend.start("live");
+             Router router = Router.start(config(), null, Transport.select(), limits)) {
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty().with("mixed.localhost", new AppRoute("mixed",
+                    List.of(new Backend("web.1", dead), live.backend("web.2")))));
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> response = send(router, "mixed.localhost", "/r" + i);
+                assertThat(response.statusCode()).as("request %d", i).isEqualTo(200);
+                assertThat(response.headers().firstValue("X-Backend")).hasValue("live");
+                assertThat(logs.await("path=\"/r" + i + "\"")).contains("dyno=web.2").doesNotContain("code=");
+            }
+            assertThat(live.requests()).isEqualTo(20);
+            assertThat(router.quarantined(dead)).isTrue();
+            assertThat(router.quarantined(live.address())).isFalse();
+        }
+    }
+
+    @Test
+    void quarantineIsBrief() throws Exception {
+        RouterLimits limits = RouterLimits.DEFAULTS.withQuarantine(Duration.ofMillis(200));
+        try (TestBackend live = TestBackend.start("live");
+             Router router = Router.start(config(), null, Transport.select(), limits)) {
+            router.publish(RouteTable.empty().with("mixed.localhost", new AppRoute("mixed",
+                    List.of(new Backend("web.1", dead), live.backend("web.2")))));
+            for (int i = 0; i < 20 && !router.quarantined(dead); i++) {
+                assertThat(send(router, "mixed.localhost", "/").statusCode()).isEqualTo(200);
+            }
+            assertThat(router.quarantined(dead)).isTrue();
+            Thread.sleep(400);
+            assertThat(router.quarantined(dead)).isFalse();
+        }
+    }
+
+    @Test
+    void whenEveryDynoRefusesTheAnswerIs503H21AfterTryingEach() throws Exception {
+        try (Router router = Router.start(config(), null, Transport.select(), RouterLimits.DEFAULTS)) {
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty().with("dead.localhost", new AppRoute("dead",
+                    List.of(new Backend("web.1", dead), new Backend("web.2", dead2)))));
+            HttpResponse<String> response = send(router, "dead.localhost", "/all-dead");
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(logs.await("path=\"/all-dead\"")).contains("code=H21");
+            assertThat(router.quarantined(dead)).isTrue();
+            assertThat(router.quarantined(dead2)).isTrue();
+        }
+    }
+}
