@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -49,6 +50,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
     /** How long a refused client may go on sending before its connection is closed anyway. */
     private static final long LINGER_MILLIS = 2_000;
+    /** How often a request queued for a booting app looks for an up dyno. */
+    private static final long BOOT_POLL_MILLIS = 50;
 
     private final RouterRuntime runtime;
     private ChannelHandlerContext ctx;
@@ -69,6 +72,13 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private boolean rejected;          // refused or closing: answer if need be, drop all input, close
     private boolean readPending;       // a read() is outstanding: never ask twice
     private List<Backend> currentDynos; // the dynos the current request was routed among
+    // A routed request waiting for a dyno to boot (or about to be dispatched).
+    private boolean queued;
+    private HttpRequest queuedHead;
+    private String queuedHost;
+    private long queuedStartMillis;
+    private long bootDeadlineNanos;
+    private ScheduledFuture<?> bootPoll;
 
     RequestRouter(RouterRuntime runtime) {
         this.runtime = runtime;
@@ -125,7 +135,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     /** Asks for the next message if this request (or the next one) can use it now. */
     private void wantMore() {
-        if (current == null || (!requestEnded && (exchange == null || exchange.readyForBody()))) {
+        if (current == null || (!requestEnded && (exchange == null ? !queued : exchange.readyForBody()))) {
             requestRead();
         }
     }
@@ -234,23 +244,79 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             respondError(rec, RouterError.NO_SUCH_APP);
             return null;
         }
-        rec.app = route.get().app();
-        List<Backend> dynos = route.get().webDynos();
-        if (dynos.isEmpty()) {
+        AppRoute app = route.get();
+        rec.app = app.app();
+        if (app.maintenance()) {
+            respondError(rec, RouterError.H80);
+            return null;
+        }
+        if (app.webDynos().isEmpty()) {
             respondError(rec, RouterError.H14);
             return null;
         }
-        int cap = runtime.limits().inFlightPerDyno() * dynos.size();
+        int cap = runtime.limits().inFlightPerDyno() * app.webDynos().size();
         if (!runtime.enter(rec, rec.app, cap)) {
             respondError(rec, RouterError.H11);
             return null;
         }
-        currentDynos = dynos;
-        Backend backend = pick(dynos, Set.of());
+        queuedHead = request;
+        queuedHost = hostHeader;
+        queuedStartMillis = arrival.epochMillis();
+        bootDeadlineNanos = System.nanoTime() + runtime.limits().bootWait().toNanos();
+        return dispatch(rec, app);
+    }
+
+    /**
+     * Sends the routed request {@code queuedHead} to one of the app's up dynos, or answers it (H80, H10,
+     * H14), or, while some dyno is still booting and the boot wait has not run out, queues it and looks
+     * again shortly; H20 once the wait is over.
+     */
+    private ProxyExchange dispatch(RequestRecord rec, AppRoute app) {
+        if (app.maintenance()) {
+            respondError(rec, RouterError.H80);
+            return null;
+        }
+        List<Backend> up = app.upDynos();
+        if (up.isEmpty()) {
+            if (!app.booting()) {
+                respondError(rec, app.webDynos().isEmpty() ? RouterError.H14 : RouterError.H10);
+            } else if (System.nanoTime() - bootDeadlineNanos >= 0) {
+                respondError(rec, RouterError.H20);
+            } else {
+                queued = true; // no reads until it is dispatched: the body waits in the client's socket
+                bootPoll = ctx.executor().schedule(() -> recheckBoot(rec), BOOT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+            }
+            return null;
+        }
+        HttpRequest request = queuedHead;
+        queuedHead = null;
+        currentDynos = up;
+        Backend backend = pick(up, Set.of());
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
-                rec.fwd, localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
+                rec.fwd, localPort(), rec.requestId, runtime.routerName(), queuedStartMillis));
         return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
+    }
+
+    /** A queued request's periodic look at the route table: has a dyno come up? */
+    private void recheckBoot(RequestRecord rec) {
+        bootPoll = null;
+        if (!queued || current != rec) {
+            return; // the client left
+        }
+        queued = false;
+        Optional<AppRoute> route = runtime.routes().lookup(queuedHost);
+        if (route.isEmpty()) {
+            queuedHead = null;
+            respondError(rec, RouterError.NO_SUCH_APP); // the app went away meanwhile
+            return;
+        }
+        ProxyExchange forward = dispatch(rec, route.get());
+        if (forward != null) {
+            exchange = forward;
+            forward.start();
+        }
+        wantMore();
     }
 
     /**
@@ -460,6 +526,21 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (queued) {
+            // Left while waiting for a dyno to boot.
+            queued = false;
+            queuedHead = null;
+            if (bootPoll != null) {
+                bootPoll.cancel(false);
+                bootPoll = null;
+            }
+            RequestRecord rec = current;
+            current = null;
+            rec.error = RouterError.H27;
+            rec.status = RouterError.H27.status().code();
+            rec.finishedNanos = System.nanoTime();
+            runtime.completed(rec);
+        }
         ProxyExchange pending = exchange;
         if (pending != null) {
             exchange = null;

@@ -20,11 +20,13 @@ import java.time.Duration;
  *                           (200 as on Heroku); beyond that the router answers H11
  * @param quarantine         a dyno that refused a connection or did not accept one in time is passed
  *                           over this long (unless no other dyno is left to try)
+ * @param bootWait           a request for an app whose web dynos are all still booting waits this long
+ *                           for one to come up (75 s as on Heroku), then gets H20
  */
 record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration backendIdleTimeout,
                     Duration clientIdleTimeout, Duration drainTimeout, int maxIdlePerBackend,
                     Duration idleWindow, Duration headTimeout, int inFlightPerDyno,
-                    Duration quarantine) {
+                    Duration quarantine, Duration bootWait) {
     static final RouterLimits DEFAULTS = new RouterLimits(
             Duration.ofSeconds(5),
             Duration.ofSeconds(30),   // as on Heroku
@@ -35,40 +37,46 @@ record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration 
             Duration.ofSeconds(55),   // as on Heroku
             Duration.ofSeconds(30),
             200,              // as on Heroku
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(75)); // as on Heroku
 
     RouterLimits withResponseTimeout(Duration d) {
         return new RouterLimits(connectTimeout, d, backendIdleTimeout, clientIdleTimeout, drainTimeout,
-                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, bootWait);
     }
 
     RouterLimits withIdleTimeouts(Duration backend, Duration client) {
         return new RouterLimits(connectTimeout, responseTimeout, backend, client, drainTimeout,
-                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, bootWait);
     }
 
     RouterLimits withDrainTimeout(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout, d,
-                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine);
+                maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, bootWait);
     }
 
     RouterLimits withIdleWindow(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, d, headTimeout, inFlightPerDyno, quarantine);
+                drainTimeout, maxIdlePerBackend, d, headTimeout, inFlightPerDyno, quarantine, bootWait);
     }
 
     RouterLimits withHeadTimeout(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, idleWindow, d, inFlightPerDyno, quarantine);
+                drainTimeout, maxIdlePerBackend, idleWindow, d, inFlightPerDyno, quarantine, bootWait);
     }
 
     RouterLimits withInFlightPerDyno(int n) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, n, quarantine);
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, n, quarantine, bootWait);
     }
 
     RouterLimits withQuarantine(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
-                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, d);
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, d, bootWait);
+    }
+
+    RouterLimits withBootWait(Duration d) {
+        return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, d);
     }
 }

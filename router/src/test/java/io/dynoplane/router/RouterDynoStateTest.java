@@ -99,4 +99,83 @@ class RouterDynoStateTest {
             assertThat(router.quarantined(dead2)).isTrue();
         }
     }
+
+    @Test
+    void anAppInMaintenanceGets503H80WithTheMaintenancePage() throws Exception {
+        try (TestBackend live = TestBackend.start("live");
+             Router router = Router.start(config(), null, Transport.select(), RouterLimits.DEFAULTS)) {
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty().with("maint.localhost",
+                    new AppRoute("maint", List.of(live.backend("web.1")), true)));
+            HttpResponse<String> response = send(router, "maint.localhost", "/m");
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.body()).contains("Offline for Maintenance", "undergoing maintenance");
+            assertThat(logs.await("path=\"/m\"")).contains("code=H80", "desc=\"Maintenance mode\"");
+            assertThat(live.requests()).isZero();
+        }
+    }
+
+    @Test
+    void anAppWhoseDynosAllCrashedGets503H10() throws Exception {
+        try (TestBackend live = TestBackend.start("live");
+             Router router = Router.start(config(), null, Transport.select(), RouterLimits.DEFAULTS)) {
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty().with("crashed.localhost", new AppRoute("crashed", List.of(
+                    new Backend("web.1", live.address(), Backend.State.CRASHED),
+                    new Backend("web.2", dead, Backend.State.CRASHED)))));
+            HttpResponse<String> response = send(router, "crashed.localhost", "/c");
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.body()).contains("App crashed", "H10");
+            assertThat(logs.await("path=\"/c\"")).contains("code=H10", "desc=\"App crashed\"");
+            assertThat(live.requests()).isZero();
+        }
+    }
+
+    @Test
+    void aRequestQueuedForABootingAppGets503H20WhenTheBootWaitRunsOut() throws Exception {
+        RouterLimits limits = RouterLimits.DEFAULTS.withBootWait(Duration.ofMillis(400));
+        try (TestBackend booting = TestBackend.start("booting");
+             Router router = Router.start(config(), null, Transport.select(), limits)) {
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty().with("boot.localhost", new AppRoute("boot", List.of(
+                    new Backend("web.1", booting.address(), Backend.State.STARTING)))));
+            long start = System.nanoTime();
+            HttpResponse<String> response = send(router, "boot.localhost", "/b");
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.body()).contains("App boot timeout");
+            assertThat(waitedMillis).isGreaterThanOrEqualTo(400);
+            assertThat(logs.await("path=\"/b\"")).contains("code=H20", "desc=\"App boot timeout\"");
+            assertThat(booting.requests()).isZero();
+        }
+    }
+
+    @Test
+    void aRequestQueuedForABootingAppGoesOutWithItsBodyOnceADynoIsUp() throws Exception {
+        try (TestBackend dyno = TestBackend.start("dyno");
+             Router router = Router.start(config(), null, Transport.select(), RouterLimits.DEFAULTS)) {
+            router.publish(RouteTable.empty().with("boot.localhost", new AppRoute("boot", List.of(
+                    new Backend("web.1", dyno.address(), Backend.State.STARTING),
+                    new Backend("web.2", dead, Backend.State.CRASHED)))));
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> pending = http.sendAsync(
+                    java.net.http.HttpRequest.newBuilder(get(router, "boot.localhost", "/queued").uri())
+                            .header("Host", "boot.localhost")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x".repeat(5000)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            RouterCapacityTest.awaitInFlight(router, "boot", 1);
+            Thread.sleep(300);
+            assertThat(pending).isNotDone();
+            assertThat(dyno.requests()).isZero();
+            router.publish(RouteTable.empty().with("boot.localhost", new AppRoute("boot", List.of(
+                    new Backend("web.1", dyno.address(), Backend.State.UP),
+                    new Backend("web.2", dead, Backend.State.CRASHED)))));
+            HttpResponse<String> response = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).contains("method=POST", "body-bytes=5000");
+        }
+    }
 }
