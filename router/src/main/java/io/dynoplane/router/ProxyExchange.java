@@ -51,6 +51,8 @@ final class ProxyExchange {
     private final EventLoop loop;
     /** Idempotent and without a body: it can be sent again if a pooled connection turns out dead. */
     private final boolean retryable;
+    /** The request asks for a protocol upgrade the dyno may accept with 101 (see ForwardHeaders). */
+    private final boolean upgrade;
 
     private BackendConnection connection;   // attached connection; null while connecting
     private boolean clientEnded;            // the client's last piece of body has come in
@@ -78,6 +80,7 @@ final class ProxyExchange {
         this.loop = pool.loop();
         this.retryable = isIdempotent(head.method()) && !HttpUtil.isTransferEncodingChunked(head)
                 && HttpUtil.getContentLength(head, 0L) == 0;
+        this.upgrade = ForwardHeaders.tunnelledUpgrade(head) != null;
     }
 
     void start() {
@@ -124,7 +127,7 @@ final class ProxyExchange {
         }
         BackendConnection c = acquired.getNow();
         connection = c;
-        c.attach(this, HttpMethod.HEAD.equals(head.method()));
+        c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade);
         requestSentNanos = System.nanoTime();
         progress();
         // The head is not reference-counted, so a retry can write it again.
@@ -210,6 +213,28 @@ final class ProxyExchange {
         dynoKeepAlive = HttpUtil.isKeepAlive(response);
         progress();
         client.dynoResponseHead(rec, response);
+    }
+
+    /**
+     * The dyno accepted the upgrade (101): the exchange ends here and the connection, already detached
+     * from the pool's bookkeeping, becomes one end of a {@link Tunnel}.
+     */
+    void onUpgrade(HttpResponse response) {
+        BackendConnection c = connection;
+        if (done || c == null) {
+            return;
+        }
+        if (!requestSent) {
+            // Switched before the request was even written out: nothing sane can follow.
+            fail(RouterError.H18);
+            return;
+        }
+        done = true;
+        cancelTimers();
+        connection = null;
+        c.detach();
+        rec.serviceNanos = System.nanoTime() - requestSentNanos;
+        client.dynoUpgraded(rec, response, c.channel());
     }
 
     /** A piece of the dyno's response body; ownership passes to the exchange. */

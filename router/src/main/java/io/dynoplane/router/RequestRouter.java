@@ -1,11 +1,13 @@
 package io.dynoplane.router;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -368,6 +370,27 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         }
         prepareHead(rec, response, closeDelimited);
         ctx.writeAndFlush(response);
+    }
+
+    /**
+     * From the exchange: the dyno answered the upgrade with 101 on {@code dyno}. The 101 goes to the
+     * client, the request is logged as done, and both connections leave HTTP for a byte {@link Tunnel}.
+     */
+    void dynoUpgraded(RequestRecord rec, HttpResponse response, Channel dyno) {
+        exchange = null;
+        current = null;
+        FullHttpResponse switching = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.SWITCHING_PROTOCOLS, Unpooled.EMPTY_BUFFER);
+        switching.headers().set(response.headers());
+        switching.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        switching.headers().set(ForwardHeaders.X_REQUEST_ID, rec.requestId);
+        ForwardHeaders.appendVia(switching.headers(), runtime.routerName());
+        rec.status = 101;
+        rec.finishedNanos = System.nanoTime();
+        runtime.completed(rec);
+        ctx.writeAndFlush(switching).addListener(ChannelFutureListener.CLOSE_ON_FAILURE); // encoded now, on this loop
+        Tunnel.splice(ctx.channel(), dyno);
     }
 
     /** From the exchange: a piece of response body, now owned by us. Returns whether the client can take more. */
