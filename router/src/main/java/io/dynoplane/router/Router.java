@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -235,12 +236,23 @@ public final class Router implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: stop accepting, let in-flight requests finish (up to the drain timeout) while
-     * idle keep-alive connections close, then shut the event loops down. Idempotent. Must not be
-     * called from one of the router's own event loops.
+     * Graceful stop with the configured drain timeout (10 s); see {@link #drain(Duration)}.
      */
     @Override
     public void close() {
+        drain(limits.drainTimeout());
+    }
+
+    /**
+     * Graceful stop, e.g. on SIGTERM: stops accepting at once (new connections are refused), closes idle
+     * keep-alive client connections, lets requests in flight (and requests queued for a booting app)
+     * finish with {@code Connection: close} for up to {@code deadline}, then closes whatever is left
+     * (tunnels included) and shuts the event loops down, which closes the pooled dyno connections.
+     * Returns when all that is done. Idempotent: later calls, and {@link #close()}, return at once.
+     * Must not be called from one of the router's own event loops.
+     */
+    public void drain(Duration deadline) {
+        Objects.requireNonNull(deadline, "deadline");
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -249,8 +261,9 @@ public final class Router implements AutoCloseable {
         for (Channel client : clients) {
             client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(RequestRouter.Drain.INSTANCE));
         }
-        if (!clients.newCloseFuture().awaitUninterruptibly(limits.drainTimeout().toMillis())) {
-            LOG.log(System.Logger.Level.WARNING, "router drain timed out; closing remaining connections");
+        if (!clients.newCloseFuture().awaitUninterruptibly(deadline.toMillis())) {
+            LOG.log(System.Logger.Level.WARNING, "router drain deadline ({0}) passed; closing remaining connections",
+                    deadline);
             clients.close().awaitUninterruptibly();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
