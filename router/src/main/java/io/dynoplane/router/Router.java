@@ -114,6 +114,11 @@ public final class Router implements AutoCloseable {
             LogSinks logs = new LogSinks();
             RouterRuntime runtime = new RouterRuntime(config.routerName(), limits, metrics, logs, pools);
             ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+            metrics.observe(new RouterMetrics.Sources(
+                    clients::size,
+                    () -> pools.values().stream().mapToInt(BackendPool::openConnections).sum(),
+                    () -> pools.values().stream().mapToInt(BackendPool::idleConnections).sum(),
+                    runtime::inFlight));
 
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
