@@ -59,6 +59,19 @@ import java.util.function.Consumer;
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its
  * response has been read in full and its request written in full.
+ *
+ * <p>Routing ({@link RequestRouter}): maintenance → H80; no web dynos → H14; the app's in-flight cap
+ * (200 per web dyno) → H11; a random up dyno, passing over quarantined ones; none up but some booting →
+ * the request waits (unread body and all) up to 75 s for one, then H20; all crashed → H10. A dyno
+ * that refuses or times out a connect is quarantined briefly and the request tried on another
+ * ({@link ProxyExchange}); H21/H19 only when all fail.
+ *
+ * <p>Upgrade: when a dyno answers a forwarded {@code Upgrade} with 101, the 101 goes to the client and
+ * the HTTP handlers above (decode to route) leave both pipelines for a {@link Tunnel} splicing raw bytes
+ * both ways; {@code idle} (and anything else, such as TLS) stays.
+ *
+ * <p>{@link #drain(Duration)} stops accepting, lets requests in flight finish up to a deadline and then
+ * closes; {@link RouterMetrics} holds the Prometheus metrics.
  */
 public final class Router implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
