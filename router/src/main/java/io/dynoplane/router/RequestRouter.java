@@ -275,14 +275,17 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
      */
     private ProxyExchange dispatch(RequestRecord rec, AppRoute app) {
         if (app.maintenance()) {
+            queuedHead = null;
             respondError(rec, RouterError.H80);
             return null;
         }
         List<Backend> up = app.upDynos();
         if (up.isEmpty()) {
             if (!app.booting()) {
+                queuedHead = null;
                 respondError(rec, app.webDynos().isEmpty() ? RouterError.H14 : RouterError.H10);
             } else if (System.nanoTime() - bootDeadlineNanos >= 0) {
+                queuedHead = null;
                 respondError(rec, RouterError.H20);
             } else {
                 queued = true; // no reads until it is dispatched: the body waits in the client's socket

@@ -10,7 +10,8 @@ import java.time.Duration;
  *                           request was sent to it
  * @param backendIdleTimeout pooled dyno connections idle this long are closed
  * @param clientIdleTimeout  keep-alive client connections idle between requests this long are closed
- * @param drainTimeout       {@link Router#close()} waits this long for in-flight requests
+ * @param drainTimeout       {@link Router#close()} waits this long for in-flight requests (the plane may
+ *                           call {@link Router#drain} with its own deadline instead)
  * @param maxIdlePerBackend  pooled connections kept per dyno
  * @param idleWindow         rolling window once bytes flow: a dyno silent this long mid-response is H15,
  *                           a client silent this long mid-upload (or not reading) is H28
@@ -78,5 +79,10 @@ record RouterLimits(Duration connectTimeout, Duration responseTimeout, Duration 
     RouterLimits withBootWait(Duration d) {
         return new RouterLimits(connectTimeout, responseTimeout, backendIdleTimeout, clientIdleTimeout,
                 drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, d);
+    }
+
+    RouterLimits withConnectTimeout(Duration d) {
+        return new RouterLimits(d, responseTimeout, backendIdleTimeout, clientIdleTimeout,
+                drainTimeout, maxIdlePerBackend, idleWindow, headTimeout, inFlightPerDyno, quarantine, bootWait);
     }
 }

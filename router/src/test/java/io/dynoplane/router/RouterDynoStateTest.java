@@ -100,6 +100,53 @@ class RouterDynoStateTest {
         }
     }
 
+    /**
+     * A listener whose accept queue is full (never accepting): Linux drops further SYNs, so connecting
+     * to it times out. Returns null if the queue cannot be filled here (then the test is skipped).
+     */
+    private static InetSocketAddress blackHole(ServerSocket listener, List<java.net.Socket> fillers) throws IOException {
+        for (int i = 0; i < 16; i++) {
+            java.net.Socket s = new java.net.Socket();
+            try {
+                s.connect(listener.getLocalSocketAddress(), 200);
+                fillers.add(s);
+            } catch (java.net.SocketTimeoutException full) {
+                s.close();
+                return (InetSocketAddress) listener.getLocalSocketAddress();
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aDynoThatTimesOutIsPassedOverLikeARefusingOne() throws Exception {
+        RouterLimits limits = RouterLimits.DEFAULTS.withConnectTimeout(Duration.ofMillis(300))
+                .withQuarantine(Duration.ofSeconds(30));
+        List<java.net.Socket> fillers = new java.util.ArrayList<>();
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             TestBackend live = TestBackend.start("live");
+             Router router = Router.start(config(), null, Transport.select(), limits)) {
+            InetSocketAddress hole = blackHole(listener, fillers);
+            org.junit.jupiter.api.Assumptions.assumeTrue(hole != null, "accept queue never filled");
+            LogCapture logs = new LogCapture();
+            router.onLog(logs);
+            router.publish(RouteTable.empty()
+                    .with("slow.localhost", new AppRoute("slow", List.of(new Backend("web.1", hole), live.backend("web.2"))))
+                    .with("hole.localhost", new AppRoute("hole", List.of(new Backend("web.1", hole)))));
+            for (int i = 0; i < 10; i++) {
+                assertThat(send(router, "slow.localhost", "/t" + i).statusCode()).as("request %d", i).isEqualTo(200);
+            }
+            assertThat(router.quarantined(hole)).isTrue();
+            HttpResponse<String> alone = send(router, "hole.localhost", "/alone");
+            assertThat(alone.statusCode()).isEqualTo(503);
+            assertThat(logs.await("path=\"/alone\"")).contains("code=H19");
+        } finally {
+            for (java.net.Socket s : fillers) {
+                s.close();
+            }
+        }
+    }
+
     @Test
     void anAppInMaintenanceGets503H80WithTheMaintenancePage() throws Exception {
         try (TestBackend live = TestBackend.start("live");
