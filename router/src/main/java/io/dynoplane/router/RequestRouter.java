@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -52,8 +53,6 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
     /** How long a refused client may go on sending before its connection is closed anyway. */
     private static final long LINGER_MILLIS = 2_000;
-    /** How often a request queued for a booting app looks for an up dyno. */
-    private static final long BOOT_POLL_MILLIS = 50;
 
     private final RouterRuntime runtime;
     private ChannelHandlerContext ctx;
@@ -80,7 +79,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private String queuedHost;
     private long queuedStartMillis;
     private long bootDeadlineNanos;
-    private ScheduledFuture<?> bootPoll;
+    private ScheduledFuture<?> bootTimer;  // H20 when it fires
+    private Runnable bootWaker;            // registered with the runtime: a new route table came
 
     RequestRouter(RouterRuntime runtime) {
         this.runtime = runtime;
@@ -241,7 +241,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
                     ? RouterError.EXPECTATION_FAILED : RouterError.BAD_REQUEST);
             return null;
         }
-        Optional<AppRoute> route = runtime.routes().lookup(hostHeader);
+        RouteTable table = runtime.routes();
+        Optional<AppRoute> route = table.lookup(hostHeader);
         if (route.isEmpty()) {
             respondError(rec, RouterError.NO_SUCH_APP);
             return null;
@@ -265,15 +266,15 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         queuedHost = hostHeader;
         queuedStartMillis = arrival.epochMillis();
         bootDeadlineNanos = System.nanoTime() + runtime.limits().bootWait().toNanos();
-        return dispatch(rec, app);
+        return dispatch(rec, app, table);
     }
 
     /**
      * Sends the routed request {@code queuedHead} to one of the app's up dynos, or answers it (H80, H10,
      * H14), or, while some dyno is still booting and the boot wait has not run out, queues it and looks
-     * again shortly; H20 once the wait is over.
+     * again whenever a new route table is published; H20 once the wait is over.
      */
-    private ProxyExchange dispatch(RequestRecord rec, AppRoute app) {
+    private ProxyExchange dispatch(RequestRecord rec, AppRoute app, RouteTable seen) {
         if (app.maintenance()) {
             queuedHead = null;
             respondError(rec, RouterError.H80);
@@ -289,7 +290,18 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
                 respondError(rec, RouterError.H20);
             } else {
                 queued = true; // no reads until it is dispatched: the body waits in the client's socket
-                bootPoll = ctx.executor().schedule(() -> recheckBoot(rec), BOOT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (bootTimer == null) {
+                    bootTimer = ctx.executor().schedule(() -> bootTimedOut(rec),
+                            bootDeadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+                    bootWaker = () -> {
+                        try {
+                            ctx.executor().execute(() -> recheckBoot(rec));
+                        } catch (RejectedExecutionException shuttingDown) {
+                            // The router is closing; the drain deals with this connection.
+                        }
+                    };
+                }
+                runtime.awaitPublish(bootWaker, seen);
             }
             return null;
         }
@@ -303,25 +315,52 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
     }
 
-    /** A queued request's periodic look at the route table: has a dyno come up? */
+    /** A queued request's look at a newly published route table: has a dyno come up? */
     private void recheckBoot(RequestRecord rec) {
-        bootPoll = null;
         if (!queued || current != rec) {
-            return; // the client left
+            return; // dispatched or answered already, or the client left
         }
         queued = false;
-        Optional<AppRoute> route = runtime.routes().lookup(queuedHost);
+        RouteTable table = runtime.routes();
+        Optional<AppRoute> route = table.lookup(queuedHost);
+        ProxyExchange forward = null;
         if (route.isEmpty()) {
             queuedHead = null;
             respondError(rec, RouterError.NO_SUCH_APP); // the app went away meanwhile
-            return;
+        } else {
+            forward = dispatch(rec, route.get(), table);
         }
-        ProxyExchange forward = dispatch(rec, route.get());
+        if (!queued) {
+            stopBootWait();
+        }
         if (forward != null) {
             exchange = forward;
             forward.start();
         }
         wantMore();
+    }
+
+    /** The boot wait ran out with no dyno up: H20. */
+    private void bootTimedOut(RequestRecord rec) {
+        bootTimer = null;
+        if (!queued || current != rec) {
+            return;
+        }
+        queued = false;
+        queuedHead = null;
+        stopBootWait();
+        respondError(rec, RouterError.H20);
+    }
+
+    private void stopBootWait() {
+        if (bootTimer != null) {
+            bootTimer.cancel(false);
+            bootTimer = null;
+        }
+        if (bootWaker != null) {
+            runtime.stopAwaitingPublish(bootWaker);
+            bootWaker = null;
+        }
     }
 
     /**
@@ -556,10 +595,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             // Left while waiting for a dyno to boot.
             queued = false;
             queuedHead = null;
-            if (bootPoll != null) {
-                bootPoll.cancel(false);
-                bootPoll = null;
-            }
+            stopBootWait();
             RequestRecord rec = current;
             current = null;
             rec.error = RouterError.H27;

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,6 +22,8 @@ final class RouterRuntime {
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     // Dyno address → System.nanoTime() until which it is passed over.
     private final Map<java.net.InetSocketAddress, Long> quarantinedUntil = new ConcurrentHashMap<>();
+    // Requests queued for a booting app, woken (each on its own loop) by the next publish.
+    private final Set<Runnable> publishWaiters = ConcurrentHashMap.newKeySet();
 
     RouterRuntime(String routerName, RouterLimits limits, RouterMetrics metrics, LogSinks logs,
                   Map<EventLoop, BackendPool> pools) {
@@ -45,6 +48,26 @@ final class RouterRuntime {
 
     void publish(RouteTable table) {
         routes = Objects.requireNonNull(table, "table");
+        for (Runnable waiter : publishWaiters) {
+            if (publishWaiters.remove(waiter)) {
+                waiter.run(); // only hands the look over to the waiter's event loop
+            }
+        }
+    }
+
+    /**
+     * Runs {@code waker} once a table other than {@code seen} is published (at once if one already
+     * has been), so a request queued after looking at {@code seen} misses no publish.
+     */
+    void awaitPublish(Runnable waker, RouteTable seen) {
+        publishWaiters.add(waker);
+        if (routes != seen && publishWaiters.remove(waker)) {
+            waker.run();
+        }
+    }
+
+    void stopAwaitingPublish(Runnable waker) {
+        publishWaiters.remove(waker);
     }
 
     boolean draining() {

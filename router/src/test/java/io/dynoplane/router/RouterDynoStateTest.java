@@ -217,6 +217,10 @@ class RouterDynoStateTest {
             Thread.sleep(300);
             assertThat(pending).isNotDone();
             assertThat(dyno.requests()).isZero();
+            // A publish that leaves the app booting: it looks, and goes on waiting.
+            router.publish(router.routes().with("other.localhost", new AppRoute("other", List.of())));
+            Thread.sleep(200);
+            assertThat(pending).isNotDone();
             router.publish(RouteTable.empty().with("boot.localhost", new AppRoute("boot", List.of(
                     new Backend("web.1", dyno.address(), Backend.State.UP),
                     new Backend("web.2", dead, Backend.State.CRASHED)))));
