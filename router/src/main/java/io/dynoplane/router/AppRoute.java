@@ -6,12 +6,30 @@ import java.util.Objects;
 /**
  * Where an app's traffic goes.
  *
- * @param app      the app's name (used as a metrics label)
- * @param webDynos only the app's web dynos that are up; empty means the router answers H14
+ * @param app         the app's name (used as a metrics label)
+ * @param webDynos    the app's web dynos with their {@link Backend.State state}; requests go to the up
+ *                    ones. None at all means H14; none up means queueing while any is starting (then
+ *                    H20), else H10 if they have crashed
+ * @param maintenance the app is in maintenance mode: every request gets H80 and the maintenance page
  */
-public record AppRoute(String app, List<Backend> webDynos) {
+public record AppRoute(String app, List<Backend> webDynos, boolean maintenance) {
     public AppRoute {
         Objects.requireNonNull(app, "app");
         webDynos = List.copyOf(webDynos);
+    }
+
+    /** An app out of maintenance mode. */
+    public AppRoute(String app, List<Backend> webDynos) {
+        this(app, webDynos, false);
+    }
+
+    /** The web dynos that can take requests now. */
+    public List<Backend> upDynos() {
+        return webDynos.stream().filter(b -> b.state() == Backend.State.UP).toList();
+    }
+
+    /** True if some web dyno is booting. */
+    public boolean booting() {
+        return webDynos.stream().anyMatch(b -> b.state() == Backend.State.STARTING);
     }
 }

@@ -12,11 +12,28 @@ import java.util.Objects;
  *                {@code InetSocketAddress.createUnresolved("172.16.0.2", 5000)}) is turned into a resolved
  *                address here, without DNS; an unresolved host name is refused, because resolving it later
  *                would block an event loop.
+ * @param state   whether the dyno can take requests ({@link State#UP}), is still booting, or has crashed
  */
-public record Backend(String dyno, InetSocketAddress address) {
+public record Backend(String dyno, InetSocketAddress address, State state) {
+    /** Where a web dyno is in its life, as far as routing cares. */
+    public enum State {
+        /** Serving: requests go to it. */
+        UP,
+        /** Booting: requests for an app with no dyno up queue (up to the boot wait, then H20). */
+        STARTING,
+        /** Crashed: an app whose dynos have all crashed gets H10. */
+        CRASHED
+    }
+
+    /** An {@link State#UP up} dyno. */
+    public Backend(String dyno, InetSocketAddress address) {
+        this(dyno, address, State.UP);
+    }
+
     public Backend {
         Objects.requireNonNull(dyno, "dyno");
         Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(state, "state");
         if (address.isUnresolved()) {
             address = new InetSocketAddress(literal(address), address.getPort());
         }

@@ -28,6 +28,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     private ProxyExchange owner;
     private boolean reused;
     private boolean skippingInterim;   // between a 1xx head and its empty end
+    private boolean upgradeRequested;  // the request in flight asked for an Upgrade: 101 ends HTTP here
 
     BackendConnection(InetSocketAddress address, BackendPool pool) {
         this.address = address;
@@ -66,8 +67,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         return decoder.undecodedBytes() > 0;
     }
 
-    void attach(ProxyExchange exchange, boolean headRequest) {
+    void attach(ProxyExchange exchange, boolean headRequest, boolean upgrade) {
         owner = exchange;
+        upgradeRequested = upgrade;
         skippingInterim = false;
         decoder.expectResponseTo(headRequest);
     }
@@ -98,6 +100,12 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         ProxyExchange exchange = owner;
         if (exchange == null) {
             ctx.close(); // nobody asked: the connection is out of sync
+            return;
+        }
+        if (code == 101 && upgradeRequested && response.decoderResult().isSuccess()) {
+            // Switching protocols: the exchange takes this channel out of HTTP (and the pool) for good.
+            owner = null;
+            exchange.onUpgrade(response);
             return;
         }
         if (!response.decoderResult().isSuccess() || code == 101) {

@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Keep-alive connections to dynos, one pool per event loop. Connections are created on the pool's own
@@ -29,6 +30,9 @@ final class BackendPool {
     private final Bootstrap bootstrap;
     // LIFO per address: hot connections stay hot, cold ones age out through the idle timeout.
     private final Map<InetSocketAddress, ArrayDeque<BackendConnection>> idle = new HashMap<>();
+    // For the metrics (read from other threads): connections open (idle, in use or tunnelling), and idle.
+    private final AtomicInteger openCount = new AtomicInteger();
+    private final AtomicInteger idleCount = new AtomicInteger();
 
     BackendPool(EventLoop loop, Transport transport, RouterLimits limits) {
         this.loop = loop;
@@ -70,6 +74,8 @@ final class BackendPool {
                 .connect(address)
                 .addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
+                        openCount.incrementAndGet();
+                        f.channel().closeFuture().addListener(closed -> openCount.decrementAndGet());
                         promise.trySuccess(connection);
                     } else {
                         promise.tryFailure(f.cause());
@@ -93,13 +99,17 @@ final class BackendPool {
             return;
         }
         queue.addFirst(connection);
+        idleCount.incrementAndGet();
     }
 
     /** Drops a connection that closed (while idle or not). */
     void forget(BackendConnection connection) {
         ArrayDeque<BackendConnection> queue = idle.get(connection.address());
-        if (queue != null && queue.remove(connection) && queue.isEmpty()) {
-            idle.remove(connection.address());
+        if (queue != null && queue.remove(connection)) {
+            idleCount.decrementAndGet();
+            if (queue.isEmpty()) {
+                idle.remove(connection.address());
+            }
         }
     }
 
@@ -107,6 +117,16 @@ final class BackendPool {
     int idleCount(InetSocketAddress address) {
         ArrayDeque<BackendConnection> queue = idle.get(address);
         return queue == null ? 0 : queue.size();
+    }
+
+    /** Dyno connections open now, idle or not; any thread. */
+    int openConnections() {
+        return openCount.get();
+    }
+
+    /** Dyno connections idle in the pool now; any thread. */
+    int idleConnections() {
+        return idleCount.get();
     }
 
     EventLoop loop() {
@@ -117,6 +137,7 @@ final class BackendPool {
         ArrayDeque<BackendConnection> queue = idle.get(address);
         while (queue != null && !queue.isEmpty()) {
             BackendConnection candidate = queue.pollFirst();
+            idleCount.decrementAndGet();
             if (candidate.channel().isActive()) {
                 candidate.markReused();
                 return candidate;

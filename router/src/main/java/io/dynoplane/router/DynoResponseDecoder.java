@@ -31,6 +31,9 @@ final class DynoResponseDecoder extends HttpResponseDecoder {
 
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        if (((HttpResponse) msg).status().code() == 101) {
+            return true; // whatever follows is the new protocol's (Netty would read a Hixie-76 body)
+        }
         if (headInFlight && ((HttpResponse) msg).status().codeClass() != HttpStatusClass.INFORMATIONAL) {
             return true;
         }

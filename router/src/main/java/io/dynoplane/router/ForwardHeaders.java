@@ -60,7 +60,13 @@ final class ForwardHeaders {
     static void toDyno(HttpRequest request, Forwarding forwarding) {
         HttpHeaders h = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        String upgrade = tunnelledUpgrade(request);
         stripHopByHop(h);
+        if (upgrade != null) {
+            // The one hop-by-hop exchange passed on: the dyno answers the upgrade, the router tunnels.
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            h.set(HttpHeaderNames.UPGRADE, upgrade);
+        }
         // ExpectContinue has already answered any 100-continue; the dyno gets the body straight away.
         h.remove(HttpHeaderNames.EXPECT);
         // Dyno connections are always HTTP/1.1 keep-alive, whatever the client spoke.
@@ -76,6 +82,31 @@ final class ForwardHeaders {
         } else if (!h.contains(HttpHeaderNames.CONTENT_LENGTH) && expectsBody(request.method())) {
             h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0); // say so rather than leave a dyno guessing
         }
+    }
+
+    /**
+     * The Upgrade value to pass on to the dyno, or null: a bodiless HTTP/1.1 request with one Upgrade
+     * header and {@code upgrade} among its Connection tokens, for any protocol (WebSocket and others)
+     * except h2c, which is the router's own business with the client, never the dyno's.
+     */
+    static String tunnelledUpgrade(HttpRequest request) {
+        HttpHeaders h = request.headers();
+        List<String> upgrades = h.getAll(HttpHeaderNames.UPGRADE);
+        if (upgrades.size() != 1 || upgrades.getFirst().isBlank()
+                || !request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                || HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0) {
+            return null;
+        }
+        if (!h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)) {
+            return null;
+        }
+        String upgrade = upgrades.getFirst().strip();
+        for (String protocol : upgrade.split(",")) {
+            if (protocol.strip().equalsIgnoreCase("h2c")) {
+                return null;
+            }
+        }
+        return upgrade;
     }
 
     /**

@@ -16,6 +16,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +27,10 @@ import java.util.concurrent.TimeUnit;
  * response comes back the same way: head, then pieces, and while the client is not writable the dyno
  * connection stops reading (auto-read off) until it is again. Nothing is aggregated, so memory per
  * exchange is bounded by the channels' write-buffer water marks plus one read's worth of bytes.
+ *
+ * <p>A dyno that refuses the connection or does not accept it within the connect timeout is
+ * quarantined and the request goes to another of the app's dynos; H21 (refused) or H19 (timed out),
+ * from the last attempt, only once every dyno has been tried.
  *
  * <p>Timers, as on Heroku: H12 if no response head arrives within the response timeout of the whole
  * request having been sent; then a rolling idle window in which some byte must move, else H15 (dyno
@@ -38,12 +44,15 @@ final class ProxyExchange {
     private final Channel clientChannel;
     private final RequestRecord rec;
     private final HttpRequest head;
-    private final InetSocketAddress address;
+    private InetSocketAddress address;      // the dyno being tried
+    private final Set<InetSocketAddress> triedDynos = new HashSet<>(2);
     private final BackendPool pool;
     private final RouterLimits limits;
     private final EventLoop loop;
     /** Idempotent and without a body: it can be sent again if a pooled connection turns out dead. */
     private final boolean retryable;
+    /** The request asks for a protocol upgrade the dyno may accept with 101 (see ForwardHeaders). */
+    private final boolean upgrade;
 
     private BackendConnection connection;   // attached connection; null while connecting
     private boolean clientEnded;            // the client's last piece of body has come in
@@ -71,6 +80,7 @@ final class ProxyExchange {
         this.loop = pool.loop();
         this.retryable = isIdempotent(head.method()) && !HttpUtil.isTransferEncodingChunked(head)
                 && HttpUtil.getContentLength(head, 0L) == 0;
+        this.upgrade = ForwardHeaders.tunnelledUpgrade(head) != null;
     }
 
     void start() {
@@ -104,12 +114,20 @@ final class ProxyExchange {
         }
         rec.connectNanos = System.nanoTime() - attemptStartNanos;
         if (!acquired.isSuccess()) {
+            // Nothing was sent, so any request may go to another dyno of the app instead.
+            triedDynos.add(address);
+            Backend next = client.connectFailed(rec, address, triedDynos);
+            if (next != null) {
+                address = next.address();
+                attempt(false);
+                return;
+            }
             fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
             return;
         }
         BackendConnection c = acquired.getNow();
         connection = c;
-        c.attach(this, HttpMethod.HEAD.equals(head.method()));
+        c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade);
         requestSentNanos = System.nanoTime();
         progress();
         // The head is not reference-counted, so a retry can write it again.
@@ -195,6 +213,28 @@ final class ProxyExchange {
         dynoKeepAlive = HttpUtil.isKeepAlive(response);
         progress();
         client.dynoResponseHead(rec, response);
+    }
+
+    /**
+     * The dyno accepted the upgrade (101): the exchange ends here and the connection, already detached
+     * from the pool's bookkeeping, becomes one end of a {@link Tunnel}.
+     */
+    void onUpgrade(HttpResponse response) {
+        BackendConnection c = connection;
+        if (done || c == null) {
+            return;
+        }
+        if (!requestSent) {
+            // Switched before the request was even written out: nothing sane can follow.
+            fail(RouterError.H18);
+            return;
+        }
+        done = true;
+        cancelTimers();
+        connection = null;
+        c.detach();
+        rec.serviceNanos = System.nanoTime() - requestSentNanos;
+        client.dynoUpgraded(rec, response, c.channel());
     }
 
     /** A piece of the dyno's response body; ownership passes to the exchange. */

@@ -21,6 +21,7 @@ final class RequestRecord {
     long bytes;
     RouterError error;    // null when the dyno answered
     long finishedNanos = -1;
+    String inFlightApp;   // non-null while counted against its app's in-flight cap
 
     RequestRecord(String method, String path, String protocol, long arrivalNanos) {
         this.method = method;

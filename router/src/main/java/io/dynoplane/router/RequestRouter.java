@@ -1,11 +1,13 @@
 package io.dynoplane.router;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -20,11 +22,15 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -67,6 +73,15 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private boolean closeAfterResponse;
     private boolean rejected;          // refused or closing: answer if need be, drop all input, close
     private boolean readPending;       // a read() is outstanding: never ask twice
+    private List<Backend> currentDynos; // the dynos the current request was routed among
+    // A routed request waiting for a dyno to boot (or about to be dispatched).
+    private boolean queued;
+    private HttpRequest queuedHead;
+    private String queuedHost;
+    private long queuedStartMillis;
+    private long bootDeadlineNanos;
+    private ScheduledFuture<?> bootTimer;  // H20 when it fires
+    private Runnable bootWaker;            // registered with the runtime: a new route table came
 
     RequestRouter(RouterRuntime runtime) {
         this(runtime, ClientSide.PLAIN_HTTP1);
@@ -128,7 +143,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     /** Asks for the next message if this request (or the next one) can use it now. */
     private void wantMore() {
-        if (current == null || (!requestEnded && (exchange == null || exchange.readyForBody()))) {
+        if (current == null || (!requestEnded && (exchange == null ? !queued : exchange.readyForBody()))) {
             requestRead();
         }
     }
@@ -233,22 +248,159 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
                     ? RouterError.EXPECTATION_FAILED : RouterError.BAD_REQUEST);
             return null;
         }
-        Optional<AppRoute> route = runtime.routes().lookup(hostHeader);
+        RouteTable table = runtime.routes();
+        Optional<AppRoute> route = table.lookup(hostHeader);
         if (route.isEmpty()) {
             respondError(rec, RouterError.NO_SUCH_APP);
             return null;
         }
-        rec.app = route.get().app();
-        List<Backend> dynos = route.get().webDynos();
-        if (dynos.isEmpty()) {
+        AppRoute app = route.get();
+        rec.app = app.app();
+        if (app.maintenance()) {
+            respondError(rec, RouterError.H80);
+            return null;
+        }
+        if (app.webDynos().isEmpty()) {
             respondError(rec, RouterError.H14);
             return null;
         }
-        Backend backend = dynos.get(ThreadLocalRandom.current().nextInt(dynos.size()));
+        int cap = runtime.limits().inFlightPerDyno() * app.webDynos().size();
+        if (!runtime.enter(rec, rec.app, cap)) {
+            respondError(rec, RouterError.H11);
+            return null;
+        }
+        queuedHead = request;
+        queuedHost = hostHeader;
+        queuedStartMillis = arrival.epochMillis();
+        bootDeadlineNanos = System.nanoTime() + runtime.limits().bootWait().toNanos();
+        return dispatch(rec, app, table);
+    }
+
+    /**
+     * Sends the routed request {@code queuedHead} to one of the app's up dynos, or answers it (H80, H10,
+     * H14), or, while some dyno is still booting and the boot wait has not run out, queues it and looks
+     * again whenever a new route table is published; H20 once the wait is over.
+     */
+    private ProxyExchange dispatch(RequestRecord rec, AppRoute app, RouteTable seen) {
+        if (app.maintenance()) {
+            queuedHead = null;
+            respondError(rec, RouterError.H80);
+            return null;
+        }
+        List<Backend> up = app.upDynos();
+        if (up.isEmpty()) {
+            if (!app.booting()) {
+                queuedHead = null;
+                respondError(rec, app.webDynos().isEmpty() ? RouterError.H14 : RouterError.H10);
+            } else if (System.nanoTime() - bootDeadlineNanos >= 0) {
+                queuedHead = null;
+                respondError(rec, RouterError.H20);
+            } else {
+                queued = true; // no reads until it is dispatched: the body waits in the client's socket
+                if (bootTimer == null) {
+                    bootTimer = ctx.executor().schedule(() -> bootTimedOut(rec),
+                            bootDeadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+                    bootWaker = () -> {
+                        try {
+                            ctx.executor().execute(() -> recheckBoot(rec));
+                        } catch (RejectedExecutionException shuttingDown) {
+                            // The router is closing; the drain deals with this connection.
+                        }
+                    };
+                }
+                runtime.awaitPublish(bootWaker, seen);
+            }
+            return null;
+        }
+        HttpRequest request = queuedHead;
+        queuedHead = null;
+        currentDynos = up;
+        Backend backend = pick(up, Set.of());
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
-                rec.fwd, side.scheme(), localPort(), rec.requestId, runtime.routerName(), arrival.epochMillis()));
+                rec.fwd, side.scheme(), localPort(), rec.requestId, runtime.routerName(), queuedStartMillis));
         return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
+    }
+
+    /** A queued request's look at a newly published route table: has a dyno come up? */
+    private void recheckBoot(RequestRecord rec) {
+        if (!queued || current != rec) {
+            return; // dispatched or answered already, or the client left
+        }
+        queued = false;
+        RouteTable table = runtime.routes();
+        Optional<AppRoute> route = table.lookup(queuedHost);
+        ProxyExchange forward = null;
+        if (route.isEmpty()) {
+            queuedHead = null;
+            respondError(rec, RouterError.NO_SUCH_APP); // the app went away meanwhile
+        } else {
+            forward = dispatch(rec, route.get(), table);
+        }
+        if (!queued) {
+            stopBootWait();
+        }
+        if (forward != null) {
+            exchange = forward;
+            forward.start();
+        }
+        wantMore();
+    }
+
+    /** The boot wait ran out with no dyno up: H20. */
+    private void bootTimedOut(RequestRecord rec) {
+        bootTimer = null;
+        if (!queued || current != rec) {
+            return;
+        }
+        queued = false;
+        queuedHead = null;
+        stopBootWait();
+        respondError(rec, RouterError.H20);
+    }
+
+    private void stopBootWait() {
+        if (bootTimer != null) {
+            bootTimer.cancel(false);
+            bootTimer = null;
+        }
+        if (bootWaker != null) {
+            runtime.stopAwaitingPublish(bootWaker);
+            bootWaker = null;
+        }
+    }
+
+    /**
+     * A random dyno among {@code dynos} not in {@code tried}, preferring those not quarantined; null
+     * if every one has been tried.
+     */
+    private Backend pick(List<Backend> dynos, Set<InetSocketAddress> tried) {
+        List<Backend> healthy = new ArrayList<>(dynos.size());
+        List<Backend> untried = new ArrayList<>(dynos.size());
+        for (Backend dyno : dynos) {
+            if (!tried.contains(dyno.address())) {
+                untried.add(dyno);
+                if (!runtime.quarantined(dyno.address())) {
+                    healthy.add(dyno);
+                }
+            }
+        }
+        // With every untried dyno quarantined, try one anyway: it may be back, and it is all there is.
+        List<Backend> from = healthy.isEmpty() ? untried : healthy;
+        return from.isEmpty() ? null : from.get(ThreadLocalRandom.current().nextInt(from.size()));
+    }
+
+    /**
+     * From the exchange: connecting to {@code failed} was refused or timed out. Quarantines it and
+     * returns another dyno of the app to try (now named in the log), or null if all were tried.
+     */
+    Backend connectFailed(RequestRecord rec, InetSocketAddress failed, Set<InetSocketAddress> tried) {
+        runtime.quarantine(failed);
+        Backend next = currentDynos == null ? null : pick(currentDynos, tried);
+        if (next != null) {
+            rec.dyno = next.dyno();
+        }
+        return next;
     }
 
     /** From the exchange: the dyno's response head (not reference-counted). */
@@ -267,6 +419,27 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         }
         prepareHead(rec, response, closeDelimited);
         ctx.writeAndFlush(response);
+    }
+
+    /**
+     * From the exchange: the dyno answered the upgrade with 101 on {@code dyno}. The 101 goes to the
+     * client, the request is logged as done, and both connections leave HTTP for a byte {@link Tunnel}.
+     */
+    void dynoUpgraded(RequestRecord rec, HttpResponse response, Channel dyno) {
+        exchange = null;
+        current = null;
+        FullHttpResponse switching = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.SWITCHING_PROTOCOLS, Unpooled.EMPTY_BUFFER);
+        switching.headers().set(response.headers());
+        switching.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        switching.headers().set(ForwardHeaders.X_REQUEST_ID, rec.requestId);
+        ForwardHeaders.appendVia(switching.headers(), runtime.routerName());
+        rec.status = 101;
+        rec.finishedNanos = System.nanoTime();
+        runtime.completed(rec);
+        ctx.writeAndFlush(switching).addListener(ChannelFutureListener.CLOSE_ON_FAILURE); // encoded now, on this loop
+        Tunnel.splice(ctx.channel(), dyno);
     }
 
     /** From the exchange: a piece of response body, now owned by us. Returns whether the client can take more. */
@@ -425,6 +598,18 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (queued) {
+            // Left while waiting for a dyno to boot.
+            queued = false;
+            queuedHead = null;
+            stopBootWait();
+            RequestRecord rec = current;
+            current = null;
+            rec.error = RouterError.H27;
+            rec.status = RouterError.H27.status().code();
+            rec.finishedNanos = System.nanoTime();
+            runtime.completed(rec);
+        }
         ProxyExchange pending = exchange;
         if (pending != null) {
             exchange = null;

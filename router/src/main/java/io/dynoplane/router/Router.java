@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -76,6 +77,19 @@ import java.util.function.Consumer;
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its
  * response has been read in full and its request written in full.
+ *
+ * <p>Routing ({@link RequestRouter}): maintenance → H80; no web dynos → H14; the app's in-flight cap
+ * (200 per web dyno) → H11; a random up dyno, passing over quarantined ones; none up but some booting →
+ * the request waits (unread body and all) up to 75 s for one, then H20; all crashed → H10. A dyno
+ * that refuses or times out a connect is quarantined briefly and the request tried on another
+ * ({@link ProxyExchange}); H21/H19 only when all fail.
+ *
+ * <p>Upgrade: when a dyno answers a forwarded {@code Upgrade} with 101, the 101 goes to the client and
+ * the HTTP handlers above (decode to route) leave both pipelines for a {@link Tunnel} splicing raw bytes
+ * both ways; {@code idle} (and anything else, such as TLS) stays.
+ *
+ * <p>{@link #drain(Duration)} stops accepting, lets requests in flight finish up to a deadline and then
+ * closes; {@link RouterMetrics} holds the Prometheus metrics.
  */
 public final class Router implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
@@ -134,6 +148,11 @@ public final class Router implements AutoCloseable {
             LogSinks logs = new LogSinks();
             RouterRuntime runtime = new RouterRuntime(config.routerName(), limits, metrics, logs, pools);
             ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+            metrics.observe(new RouterMetrics.Sources(
+                    clients::size,
+                    () -> pools.values().stream().mapToInt(BackendPool::openConnections).sum(),
+                    () -> pools.values().stream().mapToInt(BackendPool::idleConnections).sum(),
+                    runtime::inFlight));
             ClientPipelines pipelines = new ClientPipelines(runtime, metrics::headTimedOut,
                     config.tls() == null ? null : SniCertificates.load(config.tls()));
 
@@ -258,18 +277,39 @@ public final class Router implements AutoCloseable {
         return metrics.headTimeouts();
     }
 
+    /** Requests currently in the router, per app that has had any (for tests and diagnostics). */
+    Map<String, Integer> inFlight() {
+        return runtime.inFlight();
+    }
+
+    /** Whether the dyno at {@code address} is being passed over after failing to connect. */
+    boolean quarantined(InetSocketAddress address) {
+        return runtime.quarantined(address);
+    }
+
     /** Latency of proxied requests since start (microseconds). */
     public LatencySnapshot latency() {
         return metrics.snapshot();
     }
 
     /**
-     * Graceful stop: stop accepting, let in-flight requests finish (up to the drain timeout) while
-     * idle keep-alive connections close, then shut the event loops down. Idempotent. Must not be
-     * called from one of the router's own event loops.
+     * Graceful stop with the configured drain timeout (10 s); see {@link #drain(Duration)}.
      */
     @Override
     public void close() {
+        drain(limits.drainTimeout());
+    }
+
+    /**
+     * Graceful stop, e.g. on SIGTERM: stops accepting at once (new connections are refused), closes idle
+     * keep-alive client connections, lets requests in flight (and requests queued for a booting app)
+     * finish with {@code Connection: close} for up to {@code deadline}, then closes whatever is left
+     * (tunnels included) and shuts the event loops down, which closes the pooled dyno connections.
+     * Returns when all that is done. Idempotent: later calls, and {@link #close()}, return at once.
+     * Must not be called from one of the router's own event loops.
+     */
+    public void drain(Duration deadline) {
+        Objects.requireNonNull(deadline, "deadline");
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -281,8 +321,9 @@ public final class Router implements AutoCloseable {
         for (Channel client : clients) {
             client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(RequestRouter.Drain.INSTANCE));
         }
-        if (!clients.newCloseFuture().awaitUninterruptibly(limits.drainTimeout().toMillis())) {
-            LOG.log(System.Logger.Level.WARNING, "router drain timed out; closing remaining connections");
+        if (!clients.newCloseFuture().awaitUninterruptibly(deadline.toMillis())) {
+            LOG.log(System.Logger.Level.WARNING, "router drain deadline ({0}) passed; closing remaining connections",
+                    deadline);
             clients.close().awaitUninterruptibly();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

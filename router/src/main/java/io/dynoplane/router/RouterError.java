@@ -20,6 +20,10 @@ enum RouterError {
     /** An Expect header other than 100-continue; the connection closes. */
     EXPECTATION_FAILED(417, "H26", "Request Error", "Expectation failed",
             "The router only supports Expect: 100-continue."),
+    /** Every web dyno of the app has crashed. */
+    H10(503, "H10", "App crashed", null, null),
+    /** The app already has its in-flight cap of requests in the router (200 per web dyno). */
+    H11(503, "H11", "Backlog too deep", null, null),
     H12(503, "H12", "Request timeout", null, null),
     H13(503, "H13", "Connection closed without response", null, null),
     H14(503, "H14", "No web dynos running", null, null),
@@ -27,7 +31,12 @@ enum RouterError {
     H15(503, "H15", "Idle connection", null, null),
     H18(503, "H18", "Server Request Interrupted", null, null),
     H19(503, "H19", "Backend connection timeout", null, null),
+    /** No web dyno came up within the boot wait while the request queued. */
+    H20(503, "H20", "App boot timeout", null, null),
     H21(503, "H21", "Backend connection refused", null, null),
+    /** The app is in maintenance mode. */
+    H80(503, "H80", "Maintenance mode", "Offline for Maintenance",
+            "This app is undergoing maintenance right now. Please check back later."),
     /** The client left first; logged and counted, never written. */
     H27(499, "H27", "Client Request Interrupted", null, null),
     /** The client went quiet (sending or reading) for the rolling idle window; logged, never written. */

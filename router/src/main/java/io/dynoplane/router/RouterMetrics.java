@@ -2,23 +2,42 @@ package io.dynoplane.router;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.Quantile;
+import io.prometheus.metrics.model.snapshots.Quantiles;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
- * Request counter and latency histograms. Event loops only touch the lock-free Recorders and the
- * counter; folding intervals into the cumulative histograms happens on the reader's thread.
+ * The router's Prometheus metrics: requests by app/status/code, latency (total and router-added) as
+ * summaries built from HdrHistogram, open client connections, dyno connections (open and idle in the
+ * pools) and requests in flight per app. Event loops only touch the lock-free Recorders, the counters
+ * and atomic gauges' sources; folding intervals into the cumulative histograms happens on the scraper's
+ * thread.
  */
 final class RouterMetrics {
     private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
     private static final int DIGITS = 3;
 
+    private static final String LATENCY = "dynoplane_router_latency_seconds";
+
     private final Counter requests;
     private final Counter headTimeouts;
-    private final GaugeWithCallback latency;
+    private final Collector latency;
+    private final GaugeWithCallback clientConnections;
+    private final GaugeWithCallback poolConnections;
+    private final GaugeWithCallback inFlight;
     private final Recorder totalRecorder = new Recorder(DIGITS);
     private final Recorder routerRecorder = new Recorder(DIGITS);
     // Guarded by this: cumulative since start, plus recycled interval holders.
@@ -26,6 +45,13 @@ final class RouterMetrics {
     private final Histogram routerAdded = new Histogram(DIGITS);
     private Histogram totalInterval;
     private Histogram routerInterval;
+    // Where the gauges read from; set once by the router before registration.
+    private volatile Sources sources = new Sources(() -> 0, () -> 0, () -> 0, Map::of);
+
+    /** What the gauges report, read on the scraper's thread. */
+    record Sources(IntSupplier clientConnections, IntSupplier dynoConnectionsOpen, IntSupplier dynoConnectionsIdle,
+                   Supplier<Map<String, Integer>> inFlightByApp) {
+    }
 
     RouterMetrics() {
         requests = Counter.builder()
@@ -39,41 +65,88 @@ final class RouterMetrics {
                 .help("Client connections closed for not sending a request head in time (slowloris)")
                 .withoutExemplars()
                 .build();
-        latency = GaugeWithCallback.builder()
-                .name("dynoplane_router_latency_seconds")
-                .help("Latency quantiles of proxied requests since start; kind=total|router (router-added)")
-                .labelNames("kind", "quantile")
+        latency = new Collector() {
+            @Override
+            public MetricSnapshot collect() {
+                return latencySummary();
+            }
+
+            @Override
+            public String getPrometheusName() {
+                return LATENCY;
+            }
+        };
+        clientConnections = GaugeWithCallback.builder()
+                .name("dynoplane_router_client_connections")
+                .help("Client connections open (keep-alive, busy or tunnelling)")
+                .callback(callback -> callback.call(sources.clientConnections().getAsInt()))
+                .build();
+        poolConnections = GaugeWithCallback.builder()
+                .name("dynoplane_router_pool_connections")
+                .help("Connections to dynos; state=open (idle, in use or tunnelling) or idle (pooled, keep-alive)")
+                .labelNames("state")
                 .callback(callback -> {
-                    LatencySnapshot s = snapshot();
-                    for (double q : QUANTILES) {
-                        String label = Double.toString(q);
-                        callback.call(seconds(s.total(), q), "total", label);
-                        callback.call(seconds(s.routerAdded(), q), "router", label);
-                    }
+                    callback.call(sources.dynoConnectionsOpen().getAsInt(), "open");
+                    callback.call(sources.dynoConnectionsIdle().getAsInt(), "idle");
                 })
+                .build();
+        inFlight = GaugeWithCallback.builder()
+                .name("dynoplane_router_in_flight")
+                .help("Requests in the router per app, queued or being served (capped at 200 per web dyno: H11)")
+                .labelNames("app")
+                .callback(callback -> sources.inFlightByApp().get().forEach((app, n) -> callback.call(n, app)))
                 .build();
     }
 
+    void observe(Sources sources) {
+        this.sources = sources;
+    }
+
+    private List<Collector> collectors() {
+        return List.of(requests, headTimeouts, latency, clientConnections, poolConnections, inFlight);
+    }
+
     void register(PrometheusRegistry registry) {
-        registry.register(requests);
+        List<Collector> done = new ArrayList<>();
         try {
-            registry.register(headTimeouts);
-            try {
-                registry.register(latency);
-            } catch (RuntimeException e) {
-                registry.unregister(headTimeouts);
-                throw e;
+            for (Collector c : collectors()) {
+                registry.register(c);
+                done.add(c);
             }
         } catch (RuntimeException e) {
-            registry.unregister(requests);
+            done.forEach(registry::unregister); // all or nothing
             throw e;
         }
     }
 
     void unregister(PrometheusRegistry registry) {
-        registry.unregister(requests);
-        registry.unregister(headTimeouts);
-        registry.unregister(latency);
+        collectors().forEach(registry::unregister);
+    }
+
+    /** Both latency histograms as one Prometheus summary, label kind=total|router. */
+    private SummarySnapshot latencySummary() {
+        LatencySnapshot s = snapshot();
+        return SummarySnapshot.builder()
+                .name(LATENCY)
+                .help("Latency of proxied requests since start; kind=total (arrival to response written) or "
+                        + "router (total minus the dyno's service time); from HdrHistogram")
+                .dataPoint(summaryPoint("total", s.total()))
+                .dataPoint(summaryPoint("router", s.routerAdded()))
+                .build();
+    }
+
+    private static SummarySnapshot.SummaryDataPointSnapshot summaryPoint(String kind, Histogram micros) {
+        List<Quantile> quantiles = new ArrayList<>(QUANTILES.length);
+        for (double q : QUANTILES) {
+            quantiles.add(new Quantile(q, seconds(micros, q)));
+        }
+        long count = micros.getTotalCount();
+        return SummarySnapshot.SummaryDataPointSnapshot.builder()
+                .quantiles(Quantiles.of(quantiles))
+                .count(count)
+                .sum(count == 0 ? 0 : micros.getMean() * count / 1e6)
+                .labels(Labels.of("kind", kind))
+                .build();
     }
 
     /** Called once per finished request, on its event loop. */

@@ -148,6 +148,30 @@ class ForwardHeadersTest {
         assertThat(h.get("Via")).isEqualTo("1.1 r1, 1.1 r2");
     }
 
+    @Test
+    void onlyABodilessHttp11UpgradeNamedByConnectionAndNotH2cIsTunnelled() {
+        FullHttpRequest req = request(HttpVersion.HTTP_1_1, HttpMethod.GET, "");
+        try {
+            req.headers().set("Host", "a.localhost").set("Connection", "keep-alive, Upgrade").set("Upgrade", "websocket");
+            assertThat(ForwardHeaders.tunnelledUpgrade(req)).isEqualTo("websocket");
+            ForwardHeaders.toDyno(req, FWD);
+            assertThat(req.headers().get("Upgrade")).isEqualTo("websocket");
+            assertThat(req.headers().get("Connection")).isEqualTo("upgrade");
+
+            req.headers().set("Connection", "keep-alive").set("Upgrade", "websocket");
+            assertThat(ForwardHeaders.tunnelledUpgrade(req)).as("Connection must name it").isNull();
+            req.headers().set("Connection", "Upgrade, HTTP2-Settings").set("Upgrade", "h2c");
+            assertThat(ForwardHeaders.tunnelledUpgrade(req)).as("h2c is never passed on").isNull();
+            req.headers().set("Connection", "Upgrade").set("Upgrade", "websocket").set("Content-Length", "3");
+            assertThat(ForwardHeaders.tunnelledUpgrade(req)).as("not with a body").isNull();
+            req.headers().remove("Content-Length");
+            req.setProtocolVersion(HttpVersion.HTTP_1_0);
+            assertThat(ForwardHeaders.tunnelledUpgrade(req)).as("not from HTTP/1.0").isNull();
+        } finally {
+            req.release();
+        }
+    }
+
     private static FullHttpRequest request(HttpVersion version, HttpMethod method, String body) {
         return new DefaultFullHttpRequest(version, method, "/", Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
     }

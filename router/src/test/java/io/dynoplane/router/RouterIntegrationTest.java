@@ -2,8 +2,8 @@ package io.dynoplane.router;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -373,11 +373,15 @@ class RouterIntegrationTest {
             assertThat(p.getLabels().get("code")).isEqualTo("H14");
         });
 
-        GaugeSnapshot latency = (GaugeSnapshot) metric("dynoplane_router_latency_seconds");
+        SummarySnapshot latency = (SummarySnapshot) metric("dynoplane_router_latency_seconds");
         assertThat(latency.getDataPoints()).anySatisfy(p -> {
             assertThat(p.getLabels().get("kind")).isEqualTo("total");
-            assertThat(p.getLabels().get("quantile")).isEqualTo("0.99");
-            assertThat(p.getValue()).isPositive();
+            assertThat(p.getCount()).isPositive();
+            assertThat(p.getSum()).isPositive();
+            assertThat(p.getQuantiles()).anySatisfy(q -> {
+                assertThat(q.getQuantile()).isEqualTo(0.99);
+                assertThat(q.getValue()).isPositive();
+            });
         });
         LatencySnapshot snapshot = router.latency();
         assertThat(snapshot.total().getTotalCount()).isPositive();
