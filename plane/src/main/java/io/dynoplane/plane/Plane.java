@@ -330,11 +330,13 @@ public final class Plane implements AutoCloseable {
         }).toList();
     }
 
-    /** Stops and unwires every dyno, then the router; the isolation guard's pins go with the last dyno. */
+    /** Drains the router, then stops and unwires every dyno; the isolation guard's pins go with the last dyno. */
     @Override
     public void close() {
+        // The router first: it stops accepting and lets requests in flight finish (up to the grace period)
+        // while their dynos still run; then every dyno gets its SIGTERM.
+        router.drain(config.stopGrace());
         for (RunningDyno d : dynos) d.stopping = true;
-        publishRoutes();
         // Every dyno gets its SIGTERM at once, as on Heroku: shutdown takes one grace period, not one per dyno.
         RuntimeException failure = null;
         try (ExecutorService stopping = Executors.newVirtualThreadPerTaskExecutor()) {
