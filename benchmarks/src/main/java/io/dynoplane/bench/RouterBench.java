@@ -50,6 +50,7 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * processes, and this whole JVM, since the router runs in it), wrk and the dyno share the rest.
  */
 final class RouterBench {
+    private static final int WEB_DYNOS = 8;
     private static final String HOST = "app.bench.local";
     private static final String LOCALHOST = "127.0.0.1";
     private static final int DYNO_PORT = 80;
@@ -147,7 +148,11 @@ final class RouterBench {
 
             startDyno(dir, topology, pin);
             router = Router.start(new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1));
-            router.publish(RouteTable.empty().with(HOST, new AppRoute("bench", List.of(new Backend("web.1", new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT))))));
+            // Eight web dynos, all the one nginx: the router caps an app at 200 requests in flight per web dyno
+            // (Heroku's H11), so 1,024 connections need at least six; HAProxy and nginx have no such cap.
+            InetSocketAddress dynoAddress = new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT);
+            List<Backend> webDynos = java.util.stream.IntStream.rangeClosed(1, WEB_DYNOS).mapToObj(i -> new Backend("web." + i, dynoAddress)).toList();
+            router.publish(RouteTable.empty().with(HOST, new AppRoute("bench", webDynos)));
             Map<Target, String> urls = new EnumMap<>(Target.class);
             urls.put(Target.DIRECT, "http://" + dyno + ":" + DYNO_PORT);
             urls.put(Target.ROUTER, "http://" + LOCALHOST + ":" + router.port());
