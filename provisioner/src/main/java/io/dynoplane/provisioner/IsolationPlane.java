@@ -11,11 +11,12 @@ import io.dynoplane.ffm.TestRun;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -373,6 +374,13 @@ public final class IsolationPlane implements AutoCloseable {
             Files.deleteIfExists(pins);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "removing BPF pin folder " + pins + ": " + e.getMessage());
+        }
+        try {
+            Files.deleteIfExists(pins.getParent()); // /sys/fs/bpf/dynoplane, once no plane is pinned there
+        } catch (DirectoryNotEmptyException otherPlanes) {
+            // another plane's pins: theirs to remove
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "removing BPF pin folder " + pins.getParent() + ": " + e.getMessage());
         }
     }
 
