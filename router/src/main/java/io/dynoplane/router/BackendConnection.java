@@ -147,6 +147,15 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ProxyExchange exchange = owner;
+        if (exchange != null) {
+            exchange.dynoReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         ProxyExchange exchange = owner;
         if (exchange != null) {

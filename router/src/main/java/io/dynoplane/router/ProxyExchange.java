@@ -131,12 +131,17 @@ final class ProxyExchange {
         requestSentNanos = System.nanoTime();
         progress();
         // The head is not reference-counted, so a retry can write it again.
-        c.channel().writeAndFlush(head).addListener(closeOnFailure(c));
+        // Written now, flushed with the body's first piece or its end when those are already queued
+        // (one write for a bodiless request), else right after.
+        c.channel().write(head).addListener(closeOnFailure(c));
         if (clientEnded) {
             // A retry of a bodiless request whose (empty) end already came in.
             writeLast(c, LastHttpContent.EMPTY_LAST_CONTENT);
         } else {
             client.resumeBody();
+            if (!clientEnded) {
+                c.channel().flush();
+            }
         }
     }
 
@@ -184,6 +189,13 @@ final class ProxyExchange {
                 c.channel().close();
             }
         };
+    }
+
+    /** From the dyno connection: a read batch ended, so what it passed on to the client goes out now. */
+    void dynoReadComplete() {
+        if (!done && responseStarted) {
+            client.flushResponse();
+        }
     }
 
     /** From the dyno connection: it can take more (or no more) request body. */

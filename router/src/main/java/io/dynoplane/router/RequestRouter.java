@@ -418,7 +418,12 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             }
         }
         prepareHead(rec, response, closeDelimited);
-        ctx.writeAndFlush(response);
+        ctx.write(response); // flushed at the end of the dyno's read batch, or with the response's end
+    }
+
+    /** From the exchange: the dyno's read batch ended; flush what it passed on. */
+    void flushResponse() {
+        ctx.flush();
     }
 
     /**
@@ -449,7 +454,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             return true;
         }
         rec.bytes += content.content().readableBytes();
-        ctx.writeAndFlush(content); // a failed write closes the channel; channelInactive reports it
+        ctx.write(content); // a failed write closes the channel; channelInactive reports it; flushed as the head
         return ctx.channel().isWritable();
     }
 
@@ -479,6 +484,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     /** From the exchange: the response broke off after its head went out; all we can do is close. */
     void dynoInterrupted(RequestRecord rec, RouterError error) {
         exchange = null;
+        ctx.flush(); // what the dyno did send goes out before the close
         abandon(rec, error);
     }
 
