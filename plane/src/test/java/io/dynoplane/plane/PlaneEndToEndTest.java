@@ -77,7 +77,7 @@ class PlaneEndToEndTest {
             servedBy.add(response.substring(response.indexOf("Hello from ")).strip());
         }
         assertThat(servedBy).containsExactlyInAnyOrder("Hello from web.1", "Hello from web.2");
-        assertThat(logs).anySatisfy(l -> assertThat(l.toString()).contains("heroku[router]: at=info").contains("host=" + plane.hostOf(app)));
+        assertThat(logSnapshot()).anySatisfy(l -> assertThat(l.toString()).contains("heroku[router]: at=info").contains("host=" + plane.hostOf(app)));
 
         // A connection from dyno A to dyno B's address and $PORT is dropped by A's guard, and counted.
         long dropsBefore = plane.isolation().count(a.id(), Verdict.DROP_TO_DYNO);
@@ -124,6 +124,13 @@ class PlaneEndToEndTest {
             out.flush();
             InputStream in = socket.getInputStream();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The log lines so far: the plane's threads keep appending, so never iterate the live list. */
+    private List<LogLine> logSnapshot() {
+        synchronized (logs) {
+            return List.copyOf(logs);
         }
     }
 }
