@@ -1,21 +1,17 @@
 package io.dynoplane.plane;
 
-import io.dynoplane.ffm.RtNetlink;
 import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.ProvisionerConfig;
 import io.dynoplane.provisioner.Verdict;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
+import static io.dynoplane.plane.TestUplink.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -28,35 +24,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PlaneHairpinTest {
     @Test
     void aDynoReachesAnotherAppThroughTheRoutersPublicAddressSeenAsItsNatAddress() throws Exception {
-        String uplink = "dph" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
-        String internet = uplink + "-inet";
-        String net = "198.18." + ThreadLocalRandom.current().nextInt(256);
-        String uplinkAddress = net + ".1";
-        Path state = Files.createTempDirectory(uplink);
-        Path release = Files.createTempDirectory(uplink + "-app");
-        for (String file : List.of("Procfile", "server.py")) Files.copy(Path.of("../examples/hello", file), release.resolve(file));
         List<String> logs = new CopyOnWriteArrayList<>();
-        try {
-            run("ip", "netns", "add", internet);
-            run("ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", internet);
-            run("ip", "addr", "add", uplinkAddress + "/24", "dev", uplink);
-            run("ip", "link", "set", uplink, "up");
-            run("ip", "-n", internet, "addr", "add", net + ".2/24", "dev", "eth0");
-            run("ip", "-n", internet, "link", "set", "eth0", "up");
-
+        try (TestUplink up = TestUplink.create("dph")) {
+            String uplink = up.name, uplinkAddress = up.address(), net = up.cidr();
             Plane.Config config = new Plane.Config(new InetSocketAddress("0.0.0.0", 0), new InetSocketAddress("127.0.0.1", 0), "localhost",
-                    new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", state),
+                    new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", up.state),
                     5000, Duration.ofSeconds(60), Duration.ofSeconds(30), line -> logs.add(line.toString()));
             Plane plane = Plane.start(config);
             String cgroup;
             try {
-                plane.guardUplink(uplink, List.of(net + ".0/24"));
+                plane.guardUplink(uplink, List.of(net));
                 assertThat(logs).anyMatch(l -> l.contains("Hairpin: dynos reach the router on 0.0.0.0:" + plane.router().port()));
                 cgroup = logs.stream().filter(l -> l.contains("Hairpin:")).findFirst().orElseThrow().replaceAll(".*on cgroup (\\S+)\\)$", "$1");
                 assertThat(run("bpftool", "cgroup", "show", cgroup)).contains("hairpin_peer ").contains("hairpin_peer6");
                 String appA = uplink + "a", appB = uplink + "b";
-                Dyno a = plane.deploy(appA, release, 1).getFirst();
-                Dyno b = plane.deploy(appB, release, 1).getFirst();
+                Dyno a = plane.deploy(appA, up.release, 1).getFirst();
+                Dyno b = plane.deploy(appB, up.release, 1).getFirst();
                 int port = plane.router().port();
 
                 String response = run("ip", "netns", "exec", b.netns().name(), "python3", "-c", """
@@ -89,16 +72,6 @@ class PlaneHairpinTest {
                 plane.close();
             }
             assertThat(run("bpftool", "cgroup", "show", cgroup)).doesNotContain("hairpin_peer");
-        } finally {
-            try (RtNetlink rtnl = RtNetlink.open()) {
-                if (rtnl.findLink(uplink).isPresent()) rtnl.deleteLink(uplink);
-            }
-            new ProcessBuilder("ip", "netns", "delete", internet).start().waitFor();
-            for (Path dir : List.of(state, release)) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
         }
     }
 
@@ -109,12 +82,5 @@ class PlaneHairpinTest {
             Thread.sleep(20);
         }
         throw new AssertionError("no router log line with " + needle + " in " + logs);
-    }
-
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("%s: %s", String.join(" ", command), out).isZero();
-        return out;
     }
 }

@@ -1,6 +1,5 @@
 package io.dynoplane.plane;
 
-import io.dynoplane.ffm.RtNetlink;
 import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.EdgeReason;
 import io.dynoplane.provisioner.NatCounter;
@@ -11,10 +10,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
+import static io.dynoplane.plane.TestUplink.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -27,20 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PlaneUplinkTest {
     @Test
     void theUplinkNatsDynoEgressDropsTrafficToTheDynoRangeAndGoesWithThePlane() throws Exception {
-        String uplink = "dpt" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
-        String internet = uplink + "-inet";
-        String net = "198.18." + ThreadLocalRandom.current().nextInt(256);
-        Path state = Files.createTempDirectory(uplink);
-        Path release = Files.createTempDirectory(uplink + "-app");
-        for (String file : List.of("Procfile", "server.py")) Files.copy(Path.of("../examples/hello", file), release.resolve(file));
         Process responder = null;
-        try (RtNetlink rtnl = RtNetlink.open()) {
-            run("ip", "netns", "add", internet);
-            run("ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", internet);
-            run("ip", "addr", "add", net + ".1/24", "dev", uplink);
-            run("ip", "link", "set", uplink, "up");
-            run("ip", "-n", internet, "addr", "add", net + ".2/24", "dev", "eth0");
-            run("ip", "-n", internet, "link", "set", "eth0", "up");
+        try (TestUplink up = TestUplink.create("dpt")) {
+            String uplink = up.name, internet = up.internet;
             // Answers each connection with the address it came from.
             responder = new ProcessBuilder("ip", "netns", "exec", internet, "python3", "-c", """
                     import socket
@@ -52,16 +40,16 @@ class PlaneUplinkTest {
             assertThat(new String(responder.getInputStream().readNBytes(9), StandardCharsets.UTF_8)).isEqualTo("listening");
 
             Plane plane = Plane.start(Plane.Config.defaults(0, line -> {})
-                    .withProvisioner(new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", state)));
+                    .withProvisioner(new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", up.state)));
             try {
-                var edge = plane.guardUplink(uplink, List.of(net + ".0/24"));
+                var edge = plane.guardUplink(uplink, List.of(up.cidr()));
                 assertThat(run("ip", "-d", "link", "show", "dev", uplink)).contains("xdp");
-                Dyno web = plane.deploy(uplink, release, 1).getFirst();
+                Dyno web = plane.deploy(uplink, up.release, 1).getFirst();
 
                 // Egress: the internet sees the uplink's address, never the dyno's; the reply comes back.
                 String seen = run("ip", "netns", "exec", web.netns().name(), "python3", "-c",
-                        "import socket; c = socket.create_connection(('" + net + ".2', 7000), timeout=5); print(c.recv(64).decode().strip())");
-                assertThat(seen.strip()).isEqualTo(net + ".1");
+                        "import socket; c = socket.create_connection(('" + up.internetAddress() + "', 7000), timeout=5); print(c.recv(64).decode().strip())");
+                assertThat(seen.strip()).isEqualTo(up.address());
                 assertThat(plane.nat().orElseThrow().count(NatCounter.FLOW_CREATED)).isEqualTo(1);
 
                 // An Ethernet + IPv4 + UDP frame from "the internet" to a dyno address, onto the wire's far end.
@@ -91,22 +79,6 @@ class PlaneUplinkTest {
                 responder.destroyForcibly();
                 responder.waitFor();
             }
-            try (RtNetlink rtnl = RtNetlink.open()) {
-                if (rtnl.findLink(uplink).isPresent()) rtnl.deleteLink(uplink);
-            }
-            new ProcessBuilder("ip", "netns", "delete", internet).start().waitFor();
-            for (Path dir : List.of(state, release)) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
         }
-    }
-
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("%s: %s", String.join(" ", command), out).isZero();
-        return out;
     }
 }

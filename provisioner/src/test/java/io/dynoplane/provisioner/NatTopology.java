@@ -25,6 +25,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
+import static io.dynoplane.provisioner.Commands.quietly;
+import static io.dynoplane.provisioner.Commands.sh;
+
 /**
  * A NAT topology built entirely in namespaces this fixture creates (the root namespace carries nothing):
  * <pre>
@@ -311,28 +314,5 @@ final class NatTopology implements AutoCloseable {
         all.add(host);
         all.add(internet);
         for (String ns : all) quietly("ip", "netns", "del", ns); // each takes its veth ends, and so the pairs
-    }
-
-    static String sh(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " did not finish");
-            }
-            if (p.exitValue() != 0) throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void quietly(String... command) {
-        try { sh(command); } catch (RuntimeException ignored) { /* already gone */ }
     }
 }

@@ -489,13 +489,18 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     }
 
     private void abandon(RequestRecord rec, RouterError error) {
+        completeWith(rec, error);
+        current = null;
+        rejected = true;
+        ctx.close();
+    }
+
+    /** Logs and counts a request that ended in {@code error} with nothing (more) sent to the client. */
+    private void completeWith(RequestRecord rec, RouterError error) {
         rec.error = error;
         rec.status = error.status().code();
         rec.finishedNanos = System.nanoTime();
         runtime.completed(rec);
-        current = null;
-        rejected = true;
-        ctx.close();
     }
 
     private void respondError(RequestRecord rec, RouterError error) {
@@ -611,10 +616,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             stopBootWait();
             RequestRecord rec = current;
             current = null;
-            rec.error = RouterError.H27;
-            rec.status = RouterError.H27.status().code();
-            rec.finishedNanos = System.nanoTime();
-            runtime.completed(rec);
+            completeWith(rec, RouterError.H27);
         }
         ProxyExchange pending = exchange;
         if (pending != null) {
@@ -622,10 +624,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             pending.clientGone();
             RequestRecord rec = current;
             current = null;
-            rec.error = RouterError.H27;
-            rec.status = RouterError.H27.status().code();
-            rec.finishedNanos = System.nanoTime();
-            runtime.completed(rec);
+            completeWith(rec, RouterError.H27);
         }
         ctx.fireChannelInactive();
     }
