@@ -326,7 +326,7 @@ public final class Plane implements AutoCloseable {
             Dyno dyno = d.dyno;
             DynoSpec spec = dyno.spec();
             return new DynoStatus(spec.name(), spec.app(), spec.type(), d.state().label(), dyno.address(), dyno.netns().name(),
-                    dyno.process().pid(), spec.port(), dyno.hostVeth());
+                    dyno.process().pid(), spec.port(), dyno.hostVeth(), null, spec.spaceId() == 0 ? null : Integer.toString(spec.spaceId()), 0, null);
         }).toList();
     }
 

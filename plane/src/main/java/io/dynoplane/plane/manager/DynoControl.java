@@ -1,0 +1,30 @@
+package io.dynoplane.plane.manager;
+
+import io.dynoplane.plane.DynoStatus;
+
+import java.util.List;
+
+/**
+ * What the control API asks of the dyno manager. Every call returns once the change is accepted;
+ * the manager converges in the background (one writer per app) and reports through the logs.
+ */
+public interface DynoControl extends AutoCloseable {
+    /** Keep {@code desired} running: creates the app's dynos, scales, or rolls them onto a new release. */
+    void apply(AppState desired);
+
+    /** Stops every dyno of the app (SIGTERM, SIGKILL after the grace period) and unwires them; returns when they are gone. */
+    void destroy(String app);
+
+    /** Restarts the app's dynos: all ({@code target} null), a process type ({@code web}) or one dyno ({@code web.1}); resets crash back-off. */
+    void restart(String app, String target);
+
+    /** Stops a dyno ({@code web.1}) or a process type; as on Heroku, the formation starts replacements. */
+    void stop(String app, String target);
+
+    /** The dynos of {@code app}, or of every app when null, one-off dynos included. */
+    List<DynoStatus> dynos(String app);
+
+    /** Stops every dyno of every app. */
+    @Override
+    void close();
+}
