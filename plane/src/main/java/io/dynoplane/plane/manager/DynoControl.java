@@ -24,6 +24,12 @@ public interface DynoControl extends AutoCloseable {
     /** The dynos of {@code app}, or of every app when null, one-off dynos included. */
     List<DynoStatus> dynos(String app);
 
+    /**
+     * Starts a one-off dyno of {@code app} running {@code command} in {@code release} (null: the app's
+     * current release; the daemon passes a new release to run its {@code release} phase before rolling out).
+     */
+    OneOff run(String app, AppState.Release release, String command, boolean attached);
+
     /** Stops every dyno of every app. */
     @Override
     void close();
