@@ -202,6 +202,29 @@ public final class NetworkNamespaces {
         });
     }
 
+    /**
+     * As {@link #inside(String, Callable)}, for a namespace given by the path of its pin ({@code /run/netns/NAME},
+     * {@code /proc/PID/ns/net}): same throwaway platform thread, same rules for {@code work}.
+     *
+     * @throws SyscallException naming {@code pin}: ENOENT if there is no such file, EINVAL if it is no network namespace
+     */
+    public static <T> T insidePin(Path pin, Callable<T> work) {
+        Objects.requireNonNull(pin, "pin");
+        Objects.requireNonNull(work, "work");
+        String path = pin.toString();
+        return onDedicatedThread("netns " + path, () -> {
+            int fd = Syscalls.open(path, O_RDONLY | O_CLOEXEC);
+            try {
+                Syscalls.setns(fd, CLONE_NEWNET);
+            } catch (SyscallException e) {
+                throw new SyscallException("setns", path + " (CLONE_NEWNET)", e.errno());
+            } finally {
+                Syscalls.close(fd);
+            }
+            return work.call();
+        });
+    }
+
     /** Runs {@code task} on a fresh platform thread, waits for it uninterruptibly, and hands back its outcome. */
     private static <T> T onDedicatedThread(String threadName, Callable<T> task) {
         Outcome<T> outcome = new Outcome<>();

@@ -172,6 +172,9 @@ public final class DynoProcess {
 
     public long memoryLimitBytes() { return cgroup.limitBytes(); }
 
+    /** The memory the dyno's processes use now (its memory cgroup's current charge, page cache included); 0 once stopped. */
+    public long memoryBytes() { return cgroup.currentBytes(); }
+
     Path runtimeDir() { return runtimeDir; }
 
     Path cgroupDir() { return cgroup.dir(); }

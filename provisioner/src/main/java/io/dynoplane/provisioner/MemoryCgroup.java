@@ -187,6 +187,21 @@ final class MemoryCgroup {
     }
 
     /**
+     * The memory the cgroup's processes use now, page cache included, as the kernel charges it against the limit
+     * (v2 {@code memory.current}, v1 {@code memory.usage_in_bytes}); 0 once the cgroup is removed.
+     */
+    long currentBytes() {
+        Path file = dir.resolve(version == Version.V1 ? "memory.usage_in_bytes" : "memory.current");
+        try {
+            return Long.parseLong(Files.readString(file).trim());
+        } catch (NoSuchFileException removed) {
+            return 0;
+        } catch (IOException | NumberFormatException e) {
+            throw new ProvisioningException("reading " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Removes the cgroup, retrying while the kernel still reports it busy (its last tasks exiting)
      * up to {@code timeout}. Returns false if it is still there.
      */
