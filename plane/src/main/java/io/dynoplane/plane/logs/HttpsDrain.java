@@ -46,7 +46,7 @@ final class HttpsDrain extends LogDrain {
                 if (attempt > 1) backOff(attempt - 1);
                 delivered = post(request);
             }
-            (delivered ? sent : dropped).addAndGet(batch.size());
+            done(batch, delivered);
         }
     }
 

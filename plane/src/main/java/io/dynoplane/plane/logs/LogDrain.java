@@ -30,6 +30,8 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
     final AtomicLong errors = new AtomicLong();
     volatile boolean closing;
     private Thread worker;
+    /** The batch being sent, so lines the worker holds when it is stopped are counted as dropped. Worker thread only. */
+    List<LogLine> inFlight = List.of();
 
     LogDrain(String id, String app, DrainUrl url, DrainSettings settings) {
         this.id = id;
@@ -83,6 +85,8 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
         } catch (InterruptedException e) {
             // closed past its deadline
         } finally {
+            dropped.addAndGet(inFlight.size());
+            inFlight = List.of();
             release();
         }
     }
@@ -101,6 +105,7 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
      */
     List<LogLine> nextBatch(int max, Duration linger) throws InterruptedException {
         List<LogLine> batch = new ArrayList<>();
+        inFlight = batch;
         if (finished()) return batch;
         LogLine first = queue.take();
         if (first == WAKE) return batch;
@@ -116,6 +121,12 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
             }
         }
         return batch;
+    }
+
+    /** The batch is sent, or given up and counted as dropped. */
+    void done(List<LogLine> batch, boolean delivered) {
+        (delivered ? sent : dropped).addAndGet(batch.size());
+        inFlight = List.of();
     }
 
     /** Exponential back-off after failed try {@code attempt} (1-based). */

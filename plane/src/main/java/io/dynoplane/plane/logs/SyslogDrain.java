@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -25,31 +26,28 @@ final class SyslogDrain extends LogDrain {
 
     @Override
     void run() throws InterruptedException {
-        List<LogLine> pending = List.of();
-        int attempt = 0;
         while (true) {
-            if (pending.isEmpty()) {
-                pending = nextBatch(settings.batchLines(), java.time.Duration.ZERO);
-                if (pending.isEmpty()) {
-                    if (finished()) return;
-                    reconnectIfDead();
-                    continue;
-                }
+            List<LogLine> batch = nextBatch(settings.batchLines(), Duration.ZERO);
+            if (batch.isEmpty()) {
+                if (finished()) return;
+                reconnectIfDead();
+                continue;
             }
-            try {
-                connected().write(SyslogFrame.frames(pending, token));
-                sent.addAndGet(pending.size());
-                pending = List.of();
-                attempt = 0;
-            } catch (IOException e) {
-                errors.incrementAndGet();
-                release();
-                if (++attempt >= settings.attempts()) {
-                    dropped.addAndGet(pending.size());
-                    pending = List.of();
-                    attempt = 0;
+            byte[] frames = SyslogFrame.frames(batch, token);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    connected().write(frames);
+                    done(batch, true);
+                    break;
+                } catch (IOException e) {
+                    errors.incrementAndGet();
+                    release();
+                    if (attempt >= settings.attempts()) {
+                        done(batch, false);
+                        break;
+                    }
+                    backOff(attempt);
                 }
-                backOff(Math.max(attempt, 1));
             }
         }
     }
