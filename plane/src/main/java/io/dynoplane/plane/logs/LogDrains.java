@@ -76,11 +76,15 @@ public final class LogDrains implements AutoCloseable {
         if (drains != null) closeAll(drains, Duration.ZERO);
     }
 
-    /** Sends what is queued, all drains at once, for at most {@code deadline}; the rest is dropped. */
-    public void close(Duration deadline) {
+    /**
+     * Sends what is queued, all drains at once, for at most {@code deadline}; the rest is dropped.
+     * Returns the drains' final counts (for a last log line at shutdown).
+     */
+    public List<DrainStatus> close(Duration deadline) {
         List<LogDrain> drains = apps.values().stream().flatMap(List::stream).toList();
         apps.clear();
         closeAll(drains, deadline);
+        return drains.stream().map(LogDrain::status).toList();
     }
 
     @Override
