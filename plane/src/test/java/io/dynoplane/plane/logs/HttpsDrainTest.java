@@ -55,7 +55,7 @@ class HttpsDrainTest {
                             + " app web.1 - - line " + (batch * 5 + i) + " ✓");
                 }
             }
-            assertThat(drains.list("shop").getFirst().sent()).isEqualTo(10);
+            assertThat(drains.close(Duration.ofSeconds(5))).singleElement().satisfies(s -> assertThat(s.sent()).isEqualTo(10));
         }
     }
 

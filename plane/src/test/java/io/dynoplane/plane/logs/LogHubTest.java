@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -73,8 +74,7 @@ class LogHubTest {
             hub.accept("other", LogLine.app("web.1", "other app"));
             for (int i = 0; i < 100; i++) hub.accept("shop", LogLine.app("web.1", "new " + i));
 
-            List<String> expected = IntStream.range(0, 100).mapToObj(i -> "new " + i).collect(java.util.stream.Collectors.toCollection(java.util.ArrayList::new));
-            expected.addAll(0, List.of("old 2", "old 3"));
+            List<String> expected = Stream.concat(Stream.of("old 2", "old 3"), IntStream.range(0, 100).mapToObj(i -> "new " + i)).toList();
             for (String want : expected) assertThat(seen.poll(10, TimeUnit.SECONDS)).isEqualTo(want);
             assertThat(tail.dropped()).isZero();
         }

@@ -68,7 +68,7 @@ class SyslogDrainTest {
                 for (int i = 1; i <= 3; i++) drains.accept("shop", LogLine.app("web.1", "after " + i));
                 for (int i = 1; i <= 3; i++) assertThat(second.readFrame()).endsWith("- - after " + i);
             }
-            assertThat(drains.list("shop")).singleElement().satisfies(s -> {
+            assertThat(drains.close(Duration.ofSeconds(5))).singleElement().satisfies(s -> { // final counts
                 assertThat(s.id()).isEqualTo(drain.id());
                 assertThat(s.sent()).isEqualTo(6);
                 assertThat(s.dropped()).isZero();
