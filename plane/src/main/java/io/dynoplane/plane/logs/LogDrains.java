@@ -32,15 +32,18 @@ public final class LogDrains implements AutoCloseable {
      */
     public DrainStatus add(String app, String url) {
         DrainUrl parsed = DrainUrl.parse(url);
-        List<LogDrain> drains = apps.computeIfAbsent(app, a -> new CopyOnWriteArrayList<>());
-        synchronized (drains) {
-            if (drains.stream().anyMatch(d -> d.url.uri().equals(parsed.uri()))) {
+        LogDrain[] added = new LogDrain[1];
+        // compute, so that a concurrent forget(app) cannot leave the new drain in a list nobody holds
+        apps.compute(app, (a, drains) -> {
+            List<LogDrain> list = drains == null ? new CopyOnWriteArrayList<>() : drains;
+            if (list.stream().anyMatch(d -> d.url.uri().equals(parsed.uri()))) {
                 throw new IllegalArgumentException("drain URL \"" + url + "\": app " + app + " already drains there");
             }
-            LogDrain drain = LogDrain.open(UUID.randomUUID().toString(), app, parsed, settings);
-            drains.add(drain);
-            return drain.status();
-        }
+            added[0] = LogDrain.open(UUID.randomUUID().toString(), app, parsed, settings);
+            list.add(added[0]);
+            return list;
+        });
+        return added[0].status();
     }
 
     /** Removes the drain named by its id, token or URL; lines still queued are dropped. False if there is none. */

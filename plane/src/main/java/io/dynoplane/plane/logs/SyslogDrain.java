@@ -56,6 +56,7 @@ final class SyslogDrain extends LogDrain {
         Connection c = connection;
         if (c == null || !c.dead) return;
         release();
+        if (!c.wrote) return; // a peer that hangs up at once is dialled for the next line, with back-off, not in a loop
         try {
             connected();
         } catch (IOException e) {
@@ -99,6 +100,7 @@ final class SyslogDrain extends LogDrain {
         private final Socket socket;
         private final OutputStream out;
         private volatile boolean dead;
+        private boolean wrote;
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -121,6 +123,7 @@ final class SyslogDrain extends LogDrain {
             if (dead) throw new IOException("connection to " + url.uri() + " closed by the peer");
             out.write(frames);
             out.flush();
+            wrote = true;
         }
 
         void close() {

@@ -2,6 +2,7 @@ package io.dynoplane.plane.logs;
 
 import io.dynoplane.plane.LogLine;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
@@ -84,6 +85,7 @@ class LogHubTest {
     }
 
     @Test
+    @Timeout(30) // a blocked producer fails the test instead of hanging the build
     void aTailThatStopsReadingCostsItsOwnDroppedLinesNotABlockedProducer() throws InterruptedException {
         LogHub small = new LogHub((app, line) -> {}, 1_500, 100);
         CountDownLatch holding = new CountDownLatch(1);

@@ -3,6 +3,7 @@ package io.dynoplane.plane.logs;
 import io.dynoplane.plane.LogLine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -90,6 +91,7 @@ class SyslogDrainTest {
     }
 
     @Test
+    @Timeout(30) // a blocked producer fails the test instead of hanging the build
     void aPeerThatNeverReadsCostsDroppedLinesNeverABlockedDyno() throws Exception {
         // a small receive window on the peer, 1 KB lines: the connection fills within a few MB
         try (SyslogListener listener = new SyslogListener(javax.net.ServerSocketFactory.getDefault(), 4096)) {
