@@ -33,7 +33,14 @@ record HttpRequest(String method, List<String> path, Map<String, String> query, 
         }
         if (headers.containsKey("transfer-encoding")) throw ApiException.badRequest("chunked request bodies are not supported; send Content-Length");
         byte[] body = readBody(in, headers.get("content-length"));
-        String target = requestLine[1];
+        try {
+            return parseTarget(requestLine[0], requestLine[1], headers, body);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("bad request target '" + requestLine[1] + "': " + e.getMessage());
+        }
+    }
+
+    private static HttpRequest parseTarget(String method, String target, Map<String, String> headers, byte[] body) {
         int q = target.indexOf('?');
         String rawPath = q < 0 ? target : target.substring(0, q);
         List<String> path = new ArrayList<>();
@@ -47,7 +54,7 @@ record HttpRequest(String method, List<String> path, Map<String, String> query, 
                 query.put(key, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
-        return new HttpRequest(requestLine[0], List.copyOf(path), Map.copyOf(query), Map.copyOf(headers), body);
+        return new HttpRequest(method, List.copyOf(path), Map.copyOf(query), Map.copyOf(headers), body);
     }
 
     private static String readHead(InputStream in) throws IOException {

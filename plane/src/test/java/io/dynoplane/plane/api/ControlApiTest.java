@@ -101,6 +101,7 @@ class ControlApiTest {
         assertThat(badJson).startsWith("HTTP/1.1 400 Bad Request\r\n");
         assertThat(badJson.substring(badJson.indexOf("\r\n\r\n") + 4)).startsWith("{\"id\":\"bad_request\",\"message\":\"the request body is not JSON");
         assertThat(raw("GARBAGE\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+        assertThat(raw("GET /apps/%zz HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400 ").contains("'/apps/%zz'");
     }
 
     @Test

@@ -181,7 +181,7 @@ class CliTest {
     @Test
     void downAsksTheDaemonToStop() throws Exception {
         assertThat(ok("down").out()).contains("Stopping the daemon");
-        assertThat(backend.shutdown).isDone();
+        backend.shutdown.get(10, java.util.concurrent.TimeUnit.SECONDS); // called just after the answer is sent
     }
 
     @Test
