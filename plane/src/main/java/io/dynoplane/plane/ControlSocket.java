@@ -111,7 +111,7 @@ public final class ControlSocket implements AutoCloseable {
             channel.write(ByteBuffer.wrap(("GET " + resource + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
             String response = new String(readAll(channel), StandardCharsets.UTF_8);
             int split = response.indexOf("\r\n\r\n");
-            if (!response.startsWith("HTTP/1.0 200") || split < 0) throw new IllegalStateException("control socket " + path + " answered: " + response.lines().findFirst().orElse(""));
+            if (!(response.startsWith("HTTP/1.0 200") || response.startsWith("HTTP/1.1 200")) || split < 0) throw new IllegalStateException("control socket " + path + " answered: " + response.lines().findFirst().orElse(""));
             return response.substring(split + 4);
         } catch (IOException e) {
             return null;

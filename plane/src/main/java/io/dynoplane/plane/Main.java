@@ -2,6 +2,8 @@ package io.dynoplane.plane;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dynoplane.plane.api.ControlClient;
+import io.dynoplane.plane.cli.Cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +13,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
-/** The CLI behind {@code ./dynoplane}: {@code demo}, {@code ps}. */
+/** The program behind {@code ./dynoplane}: {@code demo}, and every other command through {@link Cli}. */
 public final class Main {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -19,41 +21,32 @@ public final class Main {
 
     public static void main(String[] args) {
         Deque<String> rest = new ArrayDeque<>(List.of(args));
-        String command = rest.isEmpty() ? "help" : rest.pop();
-        try {
-            switch (command) {
-                case "demo" -> Demo.run(Demo.Options.parse(rest));
-                case "ps" -> ps(rest);
-                case "help", "--help", "-h" -> usage();
-                default -> fail("unknown command '" + command + "'; try ./dynoplane help");
+        String command = rest.isEmpty() ? "help" : rest.peek();
+        if (command.equals("demo")) {
+            rest.pop();
+            try {
+                Demo.run(Demo.Options.parse(rest));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                fail(e.getMessage());
             }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            fail(e.getMessage());
-        }
-    }
-
-    private static void ps(Deque<String> args) throws IllegalArgumentException {
-        boolean json = false;
-        for (String a : args) {
-            if (a.equals("--json")) json = true;
-            else throw new IllegalArgumentException("ps: unknown option '" + a + "'");
-        }
-        Path socket = ControlSocket.path();
-        String body = ControlSocket.get(socket, "/dynos");
-        if (body == null) throw new IllegalStateException("no plane is running (nothing answers on " + socket + "); start one with ./dynoplane demo");
-        if (json) {
-            System.out.println(body);
             return;
         }
-        try {
-            DynoStatus[] dynos = JSON.readValue(body, DynoStatus[].class);
-            System.out.printf("%-10s %-12s %-9s %-15s %-22s %s%n", "DYNO", "APP", "STATE", "ADDRESS", "NETNS", "PID");
-            for (DynoStatus d : dynos) {
-                System.out.printf("%-10s %-12s %-9s %-15s %-22s %d%n", d.name(), d.app(), d.state(), d.address(), d.netns(), d.pid());
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("the plane answered something that is not a dyno list: " + e.getMessage());
-        }
+        System.out.flush();
+        System.exit(cli(List.of(args)));
+    }
+
+    /** Every command but {@code demo}: the heroku-shaped CLI against the daemon's control socket. */
+    static int cli(List<String> args) {
+        Cli.Context context = new Cli.Context(new ControlClient(ControlSocket.path()), System.in, System.out, System.err, Main::up);
+        int status = new Cli().run(args, context);
+        System.out.flush();
+        return status;
+    }
+
+    /** {@code ./dynoplane up}: the daemon is wired in by the daemon's own change; until then it says so. */
+    private static int up(io.dynoplane.plane.cli.Args args) {
+        System.err.println("dynoplane: up: not yet: the daemon is not wired in yet (./dynoplane demo runs the plane with one app)");
+        return Cli.ERROR;
     }
 
     static String toJson(Object value) {
@@ -62,16 +55,6 @@ public final class Main {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static void usage() {
-        System.out.println("""
-                usage: ./dynoplane COMMAND
-                  demo [--port N] [--admin-port N] [--web N] [--app DIR] [--state DIR] [--pool CIDR] [--uplink IFACE]
-                                                          run the plane with the example app until Ctrl-C
-                  ps [--json]                             list the dynos of the running plane
-                  test                                    run every test
-                  bench NAME [options]                    run a benchmark (smoke)""");
     }
 
     static void fail(String message) {
