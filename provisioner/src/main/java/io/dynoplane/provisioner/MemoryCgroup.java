@@ -186,6 +186,15 @@ final class MemoryCgroup {
         }
     }
 
+    /** Bytes charged to the cgroup now (v1 {@code memory.usage_in_bytes}, v2 {@code memory.current}); 0 once removed. */
+    long usageBytes() {
+        try {
+            return Long.parseLong(Files.readString(dir.resolve(version == Version.V1 ? "memory.usage_in_bytes" : "memory.current")).trim());
+        } catch (IOException | NumberFormatException gone) {
+            return 0;
+        }
+    }
+
     /**
      * Removes the cgroup, retrying while the kernel still reports it busy (its last tasks exiting)
      * up to {@code timeout}. Returns false if it is still there.
