@@ -86,8 +86,8 @@ final class AppLoop {
             .thenComparingInt(n -> Integer.parseInt(n.substring(n.lastIndexOf('.') + 1))));
     private final Map<String, OneOffDyno> oneOffs = new LinkedHashMap<>();
     private final AtomicInteger nextRun = new AtomicInteger(1);
-    private volatile AppState desired; // written by the loop only; read by run() for the space
-    private volatile AppState.Release currentRelease;
+    private AppState desired;
+    private volatile AppState accepted;
     private volatile List<DynoStatus> snapshot = List.of();
     private CompletableFuture<Void> destroyed;
     private final ScheduledFuture<?> memoryTimer;
@@ -103,7 +103,10 @@ final class AppLoop {
 
     // --- queued from other threads ---
 
-    void apply(AppState state) { post(() -> onApply(state)); }
+    void apply(AppState state) {
+        accepted = state; // run() uses what was last accepted, even before the loop got to it
+        post(() -> onApply(state));
+    }
 
     void restart(String target) {
         requireTarget(target, false);
@@ -145,12 +148,13 @@ final class AppLoop {
     }
 
     OneOff run(AppState.Release release, String command, boolean attached) {
-        AppState.Release r = release != null ? release : currentRelease;
+        AppState current = accepted;
+        AppState.Release r = release != null ? release : current == null ? null : current.release();
         if (r == null) throw new IllegalArgumentException("app " + app + " has no release to run `" + command + "` in");
         DynoManager.validate(app, r);
         int index = nextRun.getAndIncrement();
         DynoSpec spec = new DynoSpec(app, "run", index, command, r.dir(), r.config(), null, DynoSize.DEFAULT,
-                desired == null ? 0 : desired.spaceId(), desired != null && desired.internal());
+                current == null ? 0 : current.spaceId(), current != null && current.internal());
         log(spec.name(), "Starting process with command `" + command + "`");
         Dyno dyno = manager.provisioner.provision(spec, manager.config.memoryLimit(), attached,
                 line -> manager.log(app, LogLine.app(spec.name(), line)));
@@ -191,7 +195,6 @@ final class AppLoop {
     private void onApply(AppState state) {
         AppState.Release before = desired == null ? null : desired.release();
         desired = state;
-        currentRelease = state.release();
         if (state.release() != null && before != null && !state.release().equals(before)) {
             // A new release resets the back-off and starts crashed dynos at once, on the new release.
             for (Slot s : slots.values()) {
@@ -233,7 +236,7 @@ final class AppLoop {
     private void requireTarget(String target, boolean oneOffsToo) {
         if (target == null) return;
         boolean known = snapshot.stream().anyMatch(d -> (oneOffsToo || !d.type().equals("run")) && (target.equals(d.type()) || target.equals(d.name())));
-        AppState d = desired;
+        AppState d = accepted;
         if (!known && d != null && target.matches("[a-z][a-z0-9-]*") && d.formation().getOrDefault(target, 0) > 0) known = true;
         if (!known) throw new IllegalArgumentException("app " + app + " has no dyno or process type '" + target + "'");
     }
@@ -283,9 +286,12 @@ final class AppLoop {
             if (type.equals("web") && want.getOrDefault(type, 0) > 1) {
                 boolean rolling = ofType.stream().anyMatch(s -> (s.phase == Phase.STOPPING && s.restartAfterStop)
                         || (s.phase == Phase.RUNNING && s.state == DynoState.STARTING));
-                if (!rolling) restartFor(stale.getFirst(), "release");
-            } else {
-                for (Slot s : stale) restartFor(s, "release");
+                if (!rolling) stale = stale.subList(0, 1);
+                else stale = List.of();
+            }
+            for (Slot s : stale) {
+                log(s.name, "Restarting");
+                restartFor(s, "release");
             }
         });
     }
@@ -481,7 +487,17 @@ final class AppLoop {
                 log(s.name, "Stopping process with SIGKILL");
                 s.killReason = "R15";
                 Dyno dyno = s.dyno;
-                Thread.ofVirtual().name("r15-" + app + "-" + s.name).start(() -> dyno.process().stop(Duration.ZERO));
+                Thread.ofVirtual().name("r15-" + app + "-" + s.name).start(() -> {
+                    // The OOM killer's victim is usually the command itself, whose exit ends the dyno: a SIGKILL
+                    // racing that exit would only blur its status. A dyno that runs on is killed.
+                    try {
+                        dyno.process().onExit().get(1, TimeUnit.SECONDS);
+                    } catch (TimeoutException | ExecutionException stillRunning) {
+                        dyno.process().stop(Duration.ZERO);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
             }
         }
     }

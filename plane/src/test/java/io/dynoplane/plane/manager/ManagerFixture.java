@@ -124,6 +124,7 @@ final class ManagerFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (Boolean.getBoolean("manager.log")) logs().forEach(System.out::println);
         try {
             manager.close();
         } finally {
