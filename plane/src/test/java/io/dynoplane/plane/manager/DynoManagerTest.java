@@ -108,6 +108,30 @@ class DynoManagerTest {
     }
 
     @Test
+    void aGoodStartResetsTheBackoff() throws Exception {
+        // Up 300 ms, then a crash: past the 200 ms good start, so every crash is a "first" one, restarted at once.
+        f = new ManagerFixture(FAST.withCrashBackoff(List.of(Duration.ZERO, Duration.ofSeconds(30)), Duration.ofMillis(200)));
+        var release = f.release(1, Map.of(), Map.of("worker", "sleep 0.3; exit 2"), Map.of());
+        f.manager.apply(f.state(release, Map.of("worker", 1)));
+        for (int n = 1; n <= 3; n++) {
+            LogLine crash = f.await("worker.1", "Process exited with status 2", n);
+            LogLine next = f.await("worker.1", "Starting process with command", n + 1);
+            assertThat(Duration.between(crash.at(), next.at())).as("crash %d to the next start", n).isLessThan(Duration.ofMillis(400));
+        }
+    }
+
+    @Test
+    void internalAppsWebDynosAreNeverRouted() throws Exception {
+        f = new ManagerFixture(FAST.withBoot(Duration.ofSeconds(15)));
+        var release = f.release(1, Map.of(), Map.of("web", "exec python3 server.py"), Map.of("server.py", SERVER));
+        f.manager.apply(new AppState(f.app, 7, true, release, Map.of("web", 1)));
+        f.await("web.1", "State changed from starting to up");
+        f.manager.sync(f.app, 5, TimeUnit.SECONDS);
+        assertThat(f.manager.dynos(f.app)).extracting(DynoStatus::space, DynoStatus::state).containsExactly(org.assertj.core.groups.Tuple.tuple("7", "up"));
+        assertThat(f.routes()).allSatisfy(t -> assertThat(t).doesNotContainKey(f.app));
+    }
+
+    @Test
     void stopSendsSigtermAndSigkillsWhatIgnoresItAtTheGraceDeadlineWithR12() throws Exception {
         f = new ManagerFixture(FAST);
         var release = f.release(1, Map.of(), Map.of(
@@ -208,6 +232,7 @@ class DynoManagerTest {
         assertThat(f.manager.dynos(f.app)).extracting(DynoStatus::name).containsExactly("worker.1");
         assertThat(firstPid(f.manager.dynos(f.app))).as("worker.1 untouched").isEqualTo(pid1);
         assertThat(Path.of("/run/netns", three.get(2).netns())).doesNotExist();
+        assertThat(scrape(f.manager)).contains("dynoplane_dynos{app=\"" + f.app + "\",state=\"up\",type=\"worker\"} 1");
         assertThat(f.linesOf("worker.1")).extracting(LogLine::message).noneMatch(m -> m.startsWith("Stopping"));
 
         // Bad formations are refused, naming what is wrong.
