@@ -204,17 +204,25 @@ public final class DynoProcess {
     public long memoryUsageBytes() { return cgroup.usageBytes(); }
 
     /** Attached: the command's stdin (closing it sends EOF). */
-    public OutputStream stdin() { return requireAttached(stdin); }
+    public OutputStream stdin() {
+        requireAttached();
+        return stdin;
+    }
 
     /** Attached: the command's stdout. */
-    public InputStream stdout() { return requireAttached(stdin) == null ? null : process.getInputStream(); }
+    public InputStream stdout() {
+        requireAttached();
+        return process.getInputStream();
+    }
 
     /** Attached: the command's stderr (and the sandbox's own errors). */
-    public InputStream stderr() { return requireAttached(stdin) == null ? null : process.getErrorStream(); }
+    public InputStream stderr() {
+        requireAttached();
+        return process.getErrorStream();
+    }
 
-    private static <T> T requireAttached(T stream) {
-        if (stream == null) throw new IllegalStateException("the dyno's output goes to its log: it was not started attached");
-        return stream;
+    private void requireAttached() {
+        if (stdin == null) throw new IllegalStateException("the output of dyno " + hostname + " goes to its log: it was not started attached");
     }
 
     Path runtimeDir() { return runtimeDir; }

@@ -273,7 +273,8 @@ final class AppLoop {
 
     /**
      * Moves running dynos onto the desired release. Web dynos of an app with more than one roll one at a
-     * time, the next only once the previous is up again, so some web dyno always serves; the rest restart at once.
+     * time, the next only once the previous is up on the new release, so some web dyno always serves; the
+     * rest restart at once.
      */
     private void roll(Map<String, Integer> want) {
         AppState.Release target = desired == null ? null : desired.release();
@@ -284,8 +285,10 @@ final class AppLoop {
             List<Slot> stale = ofType.stream().filter(s -> s.phase == Phase.RUNNING && !target.equals(s.release)).toList();
             if (stale.isEmpty()) return;
             if (type.equals("web") && want.getOrDefault(type, 0) > 1) {
+                // Busy: a dyno is being restarted, or one on the new release is not up (booting, or crashing: a
+                // release that does not boot stops the roll, and the old release's dynos keep serving).
                 boolean rolling = ofType.stream().anyMatch(s -> (s.phase == Phase.STOPPING && s.restartAfterStop)
-                        || (s.phase == Phase.RUNNING && s.state == DynoState.STARTING));
+                        || (target.equals(s.release) && !(s.phase == Phase.RUNNING && s.state == DynoState.UP)));
                 if (!rolling) stale = stale.subList(0, 1);
                 else stale = List.of();
             }

@@ -67,10 +67,10 @@ class DynoManagerTest {
         f.await("web.1", "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 800 milliseconds of launch");
         f.await("web.1", "Process exited with status 137");
         f.await("web.1", "State changed from starting to crashed");
-        LogLine restarted = f.await("web.1", "Starting process with command", 2);
+        LogLine restarted = f.awaitPrefix("web.1", "Starting process with command", 2);
         f.await(l -> l.process().equals("web.1") && l.source().equals("app") && l.message().equals("booting"), 2);
 
-        assertThat(Duration.between(started.at(), f.await("web.1", "Error R10").at())).isBetween(Duration.ofMillis(800), Duration.ofMillis(2500));
+        assertThat(Duration.between(started.at(), f.awaitPrefix("web.1", "Error R10", 1).at())).isBetween(Duration.ofMillis(800), Duration.ofMillis(2500));
         assertThat(restarted.at()).isAfter(started.at());
         assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("the first dyno's launcher").isEmpty();
         f.manager.sync(f.app, 5, TimeUnit.SECONDS);
@@ -103,7 +103,7 @@ class DynoManagerTest {
         // A manual restart resets the back-off: the dyno starts at once instead of after 600 ms.
         LogLine crash = f.await("worker.1", "Process exited with status 1", 5);
         f.manager.restart(f.app, "worker");
-        LogLine next = f.await("worker.1", "Starting process with command", 6);
+        LogLine next = f.awaitPrefix("worker.1", "Starting process with command", 6);
         assertThat(Duration.between(crash.at(), next.at())).isLessThan(Duration.ofMillis(450));
     }
 
@@ -115,7 +115,7 @@ class DynoManagerTest {
         f.manager.apply(f.state(release, Map.of("worker", 1)));
         for (int n = 1; n <= 3; n++) {
             LogLine crash = f.await("worker.1", "Process exited with status 2", n);
-            LogLine next = f.await("worker.1", "Starting process with command", n + 1);
+            LogLine next = f.awaitPrefix("worker.1", "Starting process with command", n + 1);
             assertThat(Duration.between(crash.at(), next.at())).as("crash %d to the next start", n).isLessThan(Duration.ofMillis(400));
         }
     }
@@ -149,7 +149,7 @@ class DynoManagerTest {
         f.await("stubborn.1", "State changed from up to down");
         assertThat(Duration.between(term.at(), r12.at())).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
         // The formation still wants it: a new stubborn.1 starts.
-        f.await("stubborn.1", "Starting process with command", 2);
+        f.awaitPrefix("stubborn.1", "Starting process with command", 2);
 
         f.manager.stop(f.app, "polite");
         f.await("polite.1", "Process exited with status 143");
@@ -186,6 +186,23 @@ class DynoManagerTest {
         assertThat(f.manager.dynos(f.app)).extracting(DynoStatus::state).containsOnly("up");
         assertThat(scrape(f.manager)).containsPattern("dynoplane_dyno_restarts_total\\{app=\"" + f.app + "\",reason=\"release\"\\} 2")
                 .containsPattern("dynoplane_dyno_boot_seconds_count\\{app=\"" + f.app + "\"\\} 4");
+    }
+
+    @Test
+    void aReleaseThatDoesNotBootStopsTheRollAndTheOldReleaseKeepsServing() throws Exception {
+        f = new ManagerFixture(FAST.withBoot(Duration.ofSeconds(15)));
+        var v1 = f.release(1, Map.of(), Map.of("web", "exec python3 server.py"), Map.of("server.py", SERVER));
+        f.manager.apply(f.state(v1, Map.of("web", 2)));
+        f.awaitRoutes(t -> ManagerFixture.upCount(t, f.app) == 2);
+
+        var broken = f.release(2, Map.of(), Map.of("web", "echo broken; exit 1"), Map.of());
+        f.manager.apply(f.state(broken, Map.of("web", 2)));
+        f.await("web.1", "Process exited with status 1", 3); // crashed three times on v2
+        f.manager.sync(f.app, 5, TimeUnit.SECONDS);
+        assertThat(f.manager.dynos(f.app)).filteredOn(d -> d.name().equals("web.2"))
+                .extracting(DynoStatus::release, DynoStatus::state).containsExactly(org.assertj.core.groups.Tuple.tuple(1, "up"));
+        assertThat(f.linesOf("web.2")).extracting(LogLine::message).noneMatch(m -> m.startsWith("Stopping"));
+        assertThat(ManagerFixture.upCount(f.routes().getLast(), f.app)).isEqualTo(1);
     }
 
     @Test
@@ -295,7 +312,7 @@ class DynoManagerTest {
         f.await("hog.1", "Error R14 (Memory quota exceeded)");
         f.await("glutton.1", "Error R15 (Memory quota vastly exceeded)");
         f.await("glutton.1", "State changed from up to crashed");
-        f.await("glutton.1", "Starting process with command", 2);
+        f.awaitPrefix("glutton.1", "Starting process with command", 2);
         assertThat(f.linesOf("hog.1")).extracting(LogLine::message).noneMatch(m -> m.startsWith("Error R15"));
         assertThat(f.linesOf("glutton.1")).extracting(LogLine::message).doesNotContain("survived");
         assertThat(scrape(f.manager)).containsPattern("dynoplane_dyno_restarts_total\\{app=\"" + f.app + "\",reason=\"R15\"\\} [1-9]");

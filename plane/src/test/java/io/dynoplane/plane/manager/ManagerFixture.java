@@ -96,8 +96,14 @@ final class ManagerFixture implements AutoCloseable {
         }
     }
 
+    /** The {@code n}-th heroku line of {@code process} that is exactly {@code message}. */
     LogLine await(String process, String message, int n) {
-        return await(l -> l.process().equals(process) && l.message().startsWith(message), n);
+        return await(l -> l.process().equals(process) && l.source().equals("heroku") && l.message().equals(message), n);
+    }
+
+    /** The {@code n}-th heroku line of {@code process} starting with {@code prefix}. */
+    LogLine awaitPrefix(String process, String prefix, int n) {
+        return await(l -> l.process().equals(process) && l.source().equals("heroku") && l.message().startsWith(prefix), n);
     }
 
     LogLine await(String process, String message) {
