@@ -59,7 +59,6 @@ final class AppLoop {
         boolean restartAfterStop;
         String killReason; // R10 / R15 when the manager killed it, else null: the exit is a plain crash
         long oomKillsSeen;
-        boolean overQuota;
         Instant startedAt;
         long startedNanos;
         Instant crashedAt;
@@ -308,7 +307,6 @@ final class AppLoop {
         log(s.name, "Starting process with command `" + command + "`");
         s.generation++;
         s.killReason = null;
-        s.overQuota = false;
         s.oomKillsSeen = 0;
         s.release = release;
         s.startedAt = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -477,11 +475,10 @@ final class AppLoop {
         for (Slot s : slots.values()) {
             if (s.phase != Phase.RUNNING || s.dyno == null) continue;
             long used = s.dyno.process().memoryUsageBytes();
-            if (used > quota && !s.overQuota) {
+            if (used > quota) { // as on Heroku, logged at every check while over
                 log(s.name, "Process running mem=" + (used >> 20) + "M(" + (used * 100 / quota) + "%)");
                 log(s.name, "Error R14 (Memory quota exceeded)");
             }
-            s.overQuota = used > quota;
             long oomKills = s.dyno.process().oomKills();
             if (oomKills > s.oomKillsSeen) {
                 // The kernel's OOM killer acted at the hard limit (the R15 ceiling): Heroku kills and restarts the dyno.
