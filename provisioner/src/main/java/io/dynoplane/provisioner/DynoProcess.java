@@ -66,10 +66,11 @@ public final class DynoProcess {
     private final Path runtimeDir;
     private final String hostname;
     private final CompletableFuture<Void> outputDrained;
+    private final OutputStream stdin;
     private Boolean stopped;
 
     private DynoProcess(Process process, NetworkNamespace netns, String netnsInode, DynoSandbox sandbox, MemoryCgroup cgroup,
-                        Path runtimeDir, String hostname, CompletableFuture<Void> outputDrained) {
+                        Path runtimeDir, String hostname, CompletableFuture<Void> outputDrained, OutputStream stdin) {
         this.process = process;
         this.netns = netns;
         this.netnsInode = netnsInode;
@@ -78,6 +79,7 @@ public final class DynoProcess {
         this.runtimeDir = runtimeDir;
         this.hostname = hostname;
         this.outputDrained = outputDrained;
+        this.stdin = stdin;
     }
 
     /** A {@link DynoSize#DEFAULT} dyno in the {@link DynoSandbox#defaults() default sandbox}. */
@@ -95,6 +97,15 @@ public final class DynoProcess {
      * shortly after (a failure to build it shows in the log and as the exit status).
      */
     static DynoProcess start(DynoSpec spec, NetworkNamespace netns, DynoSandbox sandbox, long memoryBytes, Consumer<String> logLine) {
+        return start(spec, netns, sandbox, memoryBytes, false, logLine);
+    }
+
+    /**
+     * As above; {@code attached}: the command's stdin, stdout and stderr are the caller's ({@link #stdin()},
+     * {@link #stdout()}, {@link #stderr()}) instead of /dev/null and the log ({@code logLine} unused), as for
+     * an attached one-off dyno.
+     */
+    static DynoProcess start(DynoSpec spec, NetworkNamespace netns, DynoSandbox sandbox, long memoryBytes, boolean attached, Consumer<String> logLine) {
         String dyno = spec.app() + "/" + spec.name();
         String environment = environmentScript(spec);
         Path release = spec.releaseDir().toAbsolutePath().normalize();
@@ -123,7 +134,7 @@ public final class DynoProcess {
                 "/bin/sh", runtimeDir.resolve("init.sh").toString(),
                 runtimeDir.toString(), release.toString(), Integer.toString(sandbox.uid()), Integer.toString(sandbox.gid()),
                 hostname, Long.toString(memoryBytes), spec.command());
-        ProcessBuilder builder = new ProcessBuilder(command).directory(new java.io.File("/")).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(new java.io.File("/")).redirectErrorStream(!attached);
         builder.environment().clear();
         builder.environment().put("PATH", LAUNCH_PATH);
         Process process;
@@ -134,24 +145,41 @@ public final class DynoProcess {
             deleteRecursively(runtimeDir);
             throw new ProvisioningException("starting dyno " + dyno + " (" + spec.command() + "): " + e.getMessage(), e);
         }
-        Thread.ofVirtual().name("env-" + spec.app() + "-" + spec.name()).start(() -> {
-            try (OutputStream stdin = process.getOutputStream()) {
-                stdin.write(environment.getBytes(StandardCharsets.UTF_8));
-            } catch (IOException setupFailed) {
-                // the sandbox failed before its init read the environment: the log says why
-            }
-        });
+        // A header (the environment's length, whether stdin follows) so the init reads exactly the environment
+        // and leaves the rest of the stream to the command.
+        byte[] env = environment.getBytes(StandardCharsets.UTF_8);
+        byte[] header = (env.length + " " + (attached ? "attached" : "detached") + "\n").getBytes(StandardCharsets.US_ASCII);
         CompletableFuture<Void> drained = new CompletableFuture<>();
-        Thread.ofVirtual().name("log-" + spec.app() + "-" + spec.name()).start(() -> {
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = reader.readLine()) != null; ) logLine.accept(line);
-            } catch (IOException closedOnKill) {
-                // the pipe closes when the dyno is killed
-            } finally {
-                drained.complete(null);
+        if (attached) {
+            try {
+                OutputStream in = process.getOutputStream();
+                in.write(header);
+                in.write(env);
+                in.flush();
+            } catch (IOException setupFailed) {
+                // the sandbox failed before its init read the environment: stderr says why
             }
-        });
-        return new DynoProcess(process, netns, netnsInode, sandbox, cgroup, runtimeDir, hostname, drained);
+            drained.complete(null); // nothing pumped: the caller reads the output
+        } else {
+            Thread.ofVirtual().name("env-" + spec.app() + "-" + spec.name()).start(() -> {
+                try (OutputStream stdin = process.getOutputStream()) {
+                    stdin.write(header);
+                    stdin.write(env);
+                } catch (IOException setupFailed) {
+                    // the sandbox failed before its init read the environment: the log says why
+                }
+            });
+            Thread.ofVirtual().name("log-" + spec.app() + "-" + spec.name()).start(() -> {
+                try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = reader.readLine()) != null; ) logLine.accept(line);
+                } catch (IOException closedOnKill) {
+                    // the pipe closes when the dyno is killed
+                } finally {
+                    drained.complete(null);
+                }
+            });
+        }
+        return new DynoProcess(process, netns, netnsInode, sandbox, cgroup, runtimeDir, hostname, drained, attached ? process.getOutputStream() : null);
     }
 
     /** The launcher's pid: a process in the dyno's network namespace (not its PID namespace), alive as long as the dyno. */
@@ -174,6 +202,30 @@ public final class DynoProcess {
 
     /** The memory the dyno's processes use now (its memory cgroup's current charge, page cache included); 0 once stopped. */
     public long memoryBytes() { return cgroup.currentBytes(); }
+    /** Memory the dyno's processes use now (its cgroup's usage: RSS, page cache, tmpfs), 0 once it is gone. */
+    public long memoryUsageBytes() { return cgroup.usageBytes(); }
+
+    /** Attached: the command's stdin (closing it sends EOF). */
+    public OutputStream stdin() {
+        requireAttached();
+        return stdin;
+    }
+
+    /** Attached: the command's stdout. */
+    public InputStream stdout() {
+        requireAttached();
+        return process.getInputStream();
+    }
+
+    /** Attached: the command's stderr (and the sandbox's own errors). */
+    public InputStream stderr() {
+        requireAttached();
+        return process.getErrorStream();
+    }
+
+    private void requireAttached() {
+        if (stdin == null) throw new IllegalStateException("the output of dyno " + hostname + " goes to its log: it was not started attached");
+    }
 
     Path runtimeDir() { return runtimeDir; }
 
@@ -212,7 +264,12 @@ public final class DynoProcess {
      * cgroup and runtime folder are removed; true if SIGKILL was needed. Later calls return the first
      * call's answer.
      */
-    public synchronized boolean stop(Duration grace) {
+    public boolean stop(Duration grace) {
+        return stop(grace, () -> { });
+    }
+
+    /** {@link #stop(Duration)}, running {@code graceExpired} just before the SIGKILL, if the grace runs out (R12). */
+    public synchronized boolean stop(Duration grace, Runnable graceExpired) {
         if (stopped != null) return stopped;
         long deadline = System.nanoTime() + Math.max(0, grace.toNanos());
         boolean killed = false;
@@ -220,6 +277,7 @@ public final class DynoProcess {
             if (grace.isPositive()) awaitInit(deadline).ifPresent(ProcessHandle::destroy);
             if (!awaitExit(deadline)) {
                 killed = true;
+                if (grace.isPositive()) graceExpired.run();
                 kill();
             }
         }

@@ -49,9 +49,18 @@ public final class Provisioner implements AutoCloseable {
      * dyno; nothing already running is touched.
      */
     public Dyno provision(DynoSpec spec, Consumer<String> logLine) {
+        return provision(spec, spec.size().memoryBytes(), false, logLine);
+    }
+
+    /**
+     * {@link #provision(DynoSpec, Consumer)} with a memory limit of its own ({@code memoryLimitBytes}, e.g. the
+     * R15 ceiling above the size's quota, so use over the quota is observable) and, {@code attached}, the
+     * command's standard streams left to the caller ({@link DynoProcess#stdin()}...) instead of the log.
+     */
+    public Dyno provision(DynoSpec spec, long memoryLimitBytes, boolean attached, Consumer<String> logLine) {
         DynoNetwork network = wire(spec);
         try {
-            DynoProcess process = DynoProcess.start(spec, network.netns(), sandbox, spec.size(), logLine);
+            DynoProcess process = DynoProcess.start(spec, network.netns(), sandbox, memoryLimitBytes, attached, logLine);
             return new Dyno(spec, network.subnet(), network.netns(), network.hostVeth(), network.hostIfindex(), process);
         } catch (RuntimeException e) {
             try {
@@ -129,7 +138,12 @@ public final class Provisioner implements AutoCloseable {
 
     /** Stops the dyno's processes (SIGTERM, SIGKILL after {@code grace}) and removes everything it was wired with. */
     public void teardown(Dyno dyno, Duration grace) {
-        dyno.process().stop(grace);
+        teardown(dyno, grace, () -> { });
+    }
+
+    /** {@link #teardown(Dyno, Duration)}; {@code graceExpired} runs just before the SIGKILL if the grace ran out (R12). */
+    public void teardown(Dyno dyno, Duration grace, Runnable graceExpired) {
+        dyno.process().stop(grace, graceExpired);
         unwire(new DynoNetwork(dyno.netns(), dyno.subnet(), dyno.hostVeth(), dyno.hostIfindex()));
     }
 

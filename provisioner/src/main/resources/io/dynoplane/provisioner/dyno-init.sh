@@ -97,9 +97,14 @@ forward() {
 trap 'forward TERM' TERM
 # The command runs as a background job, so it ignores SIGINT (POSIX): pass an INT on as TERM.
 trap 'forward TERM' INT
-environment=$(cat) || exit 70
+# stdin: "<length> attached|detached", the environment (length bytes), then, attached, the command's stdin.
+read -r length mode || exit 70
+environment=$(head -c "$length") || exit 70
+if [ "$mode" = attached ]; then exec 3<&0; else exec 3</dev/null; fi
 exec </dev/null
-( eval "$environment" && exec /bin/sh -c "$command" ) &
+# An explicit redirection: a background job's stdin would otherwise be /dev/null.
+( exec 3<&-; eval "$environment" && exec /bin/sh -c "$command" ) <&3 &
+exec 3<&-
 child=$!
 if [ -n "$stopping" ] && [ -z "$sent" ]; then sent=1; kill -"$stopping" -1 2>/dev/null || :; fi
 while :; do

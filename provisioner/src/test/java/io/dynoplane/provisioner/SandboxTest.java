@@ -231,8 +231,11 @@ class SandboxTest {
         d.awaitLine("ready"::equals);
         List<ProcessHandle> members = dynoProcesses(d.process);
         assertThat(members).hasSizeGreaterThanOrEqualTo(4); // launcher, init, command, sleep
+        assertThat(d.process.memoryUsageBytes()).isPositive();
 
-        assertThat(d.process.stop(Duration.ofSeconds(10))).isFalse();
+        java.util.concurrent.atomic.AtomicBoolean graceExpired = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThat(d.process.stop(Duration.ofSeconds(10), () -> graceExpired.set(true))).isFalse();
+        assertThat(graceExpired).isFalse();
         assertThat(d.lines()).contains("got TERM");
         assertThat(d.process.exitValue()).isZero();
         assertGone(d.process, members);
@@ -247,11 +250,29 @@ class SandboxTest {
         List<ProcessHandle> members = dynoProcesses(d.process);
 
         long t0 = System.nanoTime();
-        assertThat(d.process.stop(Duration.ofMillis(300))).isTrue();
+        java.util.concurrent.atomic.AtomicLong graceExpiredAt = new java.util.concurrent.atomic.AtomicLong();
+        assertThat(d.process.stop(Duration.ofMillis(300), () -> graceExpiredAt.set(System.nanoTime()))).isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(Duration.ofNanos(graceExpiredAt.get() - t0)).as("told before the SIGKILL, at the deadline").isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(d.process.isAlive()).isFalse();
         assertThat(d.process.exitValue()).isEqualTo(128 + 9);
         assertGone(d.process, members);
         assertThat(d.process.stop(Duration.ZERO)).isTrue(); // idempotent
+    }
+
+    @Test
+    void attachedHandsTheCommandsStreamsToTheCaller() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        DynoSpec spec = new DynoSpec(app, "run", 1, "read line; echo \"got $line in $DYNO\"; echo oops >&2; exit 3", release, Map.of(), null);
+        DynoProcess p = DynoProcess.start(spec, netnsA, sandbox, DynoSize.DEFAULT.memoryBytes(), true, log::add);
+        started.add(p);
+        p.stdin().write("hello\n".getBytes(StandardCharsets.UTF_8));
+        p.stdin().close();
+        assertThat(new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("got hello in run.1\n");
+        assertThat(new String(p.stderr().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("oops\n");
+        assertThat(p.onExit().get(15, TimeUnit.SECONDS).exitValue()).isEqualTo(3);
+        p.stop(Duration.ZERO);
+        assertThat(log).isEmpty();
     }
 
     @Test
