@@ -3,17 +3,20 @@ package io.dynoplane.plane;
 import io.dynoplane.ffm.Libbpf;
 import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.Edge;
-import io.dynoplane.provisioner.DynoSpec;
 import io.dynoplane.provisioner.HairpinPeers;
 import io.dynoplane.provisioner.IsolationPlane;
 import io.dynoplane.provisioner.NatTable;
 import io.dynoplane.provisioner.Provisioner;
 import io.dynoplane.provisioner.ProvisionerConfig;
+import io.dynoplane.plane.manager.AppState;
+import io.dynoplane.plane.manager.DynoManager;
+import io.dynoplane.plane.manager.ManagerConfig;
 import io.dynoplane.router.AppRoute;
 import io.dynoplane.router.Backend;
 import io.dynoplane.router.RouteTable;
 import io.dynoplane.router.Router;
 import io.dynoplane.router.RouterConfig;
+import io.dynoplane.router.TrustedSources;
 
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -28,45 +31,54 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The plane in one process: isolation program loaded, router listening, dynos wired and watched.
- * Thin for now: it runs what it is told to deploy and tears it down on close; restarts, scale and
- * releases come with the dyno manager.
+ * The plane in one process: isolation program loaded, router listening, the dyno manager keeping each
+ * app's formation running on the provisioner, and the route table it publishes. What apps exist and
+ * what they run comes from above ({@link #manager()}: the daemon, or {@link #deploy} for one app).
  */
 public final class Plane implements AutoCloseable {
-    /** Where the router listens, the domain apps hang under ({@code hello.<domain>}), and the lifecycle timings. */
+    /**
+     * Where the router listens, the domain apps hang under ({@code hello.<domain>}), the lifecycle rules,
+     * where the plane's own lines go ({@code logs}) and where each app's lines go ({@code appLogs}).
+     */
     public record Config(InetSocketAddress routerListen, InetSocketAddress adminListen, String domain, ProvisionerConfig provisioner,
-                         int webPort, Duration bootTimeout, Duration stopGrace, Consumer<LogLine> logs) {
-        /** Router on 127.0.0.1:{@code routerPort}, metrics on an ephemeral loopback port. */
+                         ManagerConfig manager, Consumer<LogLine> logs, BiConsumer<String, LogLine> appLogs) {
+        /** Router on 127.0.0.1:{@code routerPort}, metrics on an ephemeral loopback port, Heroku's lifecycle, every line to {@code logs}. */
         public static Config defaults(int routerPort, Consumer<LogLine> logs) {
             return new Config(new InetSocketAddress("127.0.0.1", routerPort), new InetSocketAddress("127.0.0.1", 0), "localhost",
-                    ProvisionerConfig.defaults(), 5000, Duration.ofSeconds(60), Duration.ofSeconds(30), logs);
+                    ProvisionerConfig.defaults(), ManagerConfig.defaults(), logs, (app, line) -> logs.accept(line));
         }
 
         public Config withProvisioner(ProvisionerConfig provisioner) {
-            return new Config(routerListen, adminListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
+        }
+
+        public Config withManager(ManagerConfig manager) {
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
         }
 
         public Config withTimeouts(Duration bootTimeout, Duration stopGrace) {
-            return new Config(routerListen, adminListen, domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+            return withManager(manager.withBoot(bootTimeout).withStopGrace(stopGrace));
         }
 
         public Config withAdminPort(int port) {
-            return new Config(routerListen, new InetSocketAddress("127.0.0.1", port), domain, provisioner, webPort, bootTimeout, stopGrace, logs);
+            return new Config(routerListen, new InetSocketAddress("127.0.0.1", port), domain, provisioner, manager, logs, appLogs);
+        }
+
+        public Config withAppLogs(BiConsumer<String, LogLine> appLogs) {
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
         }
     }
 
@@ -77,19 +89,30 @@ public final class Plane implements AutoCloseable {
     private final HTTPServer admin;
     private final LogPump logs;
     private final PrometheusRegistry registry;
+    private final DynoManager manager;
+    private final DynoMetrics dynoMetrics;
     private volatile Edge edge;
     private volatile NatTable nat;
     private volatile HairpinPeers hairpin;
     private volatile InetSocketAddress hairpinListener;
-    private final List<RunningDyno> dynos = new CopyOnWriteArrayList<>();
+    private final Map<String, List<Backend>> routes = new TreeMap<>(); // guarded by this
+    private final Map<String, TrustedSources> trusted = new HashMap<>(); // guarded by this
+    private final List<RouteWaiter> waiters = new ArrayList<>(); // guarded by this
+
+    private record RouteWaiter(String app, int up, CompletableFuture<Void> done) {}
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
         this.config = config;
         this.isolation = isolation;
         this.provisioner = provisioner;
         this.router = router;
-        this.logs = new LogPump(config.logs(), 10_000);
+        this.logs = new LogPump(config.logs(), config.appLogs(), 10_000);
         this.registry = registry;
+        this.manager = new DynoManager(provisioner, config.manager(), config.appLogs(), this::publishRoutes);
+        this.dynoMetrics = new DynoMetrics(() -> manager.running().stream()
+                .map(d -> DynoMetrics.Probe.of(d.spec().app(), d.spec().name(), d.spec().type(), d.netns().pin(),
+                        d.spec().isWeb() ? d.spec().port() : null, d.process()))
+                .toList());
         registry.register(new io.prometheus.metrics.model.registry.Collector() {
             @Override
             public io.prometheus.metrics.model.snapshots.MetricSnapshot collect() {
@@ -102,13 +125,15 @@ public final class Plane implements AutoCloseable {
             @Override
             public String getPrometheusName() { return "dynoplane_log_lines_dropped"; }
         });
-        registry.register(new IsolationMetrics(() -> dynos.stream()
-                .map(d -> new IsolationMetrics.DynoCounts(d.dyno.spec().app(), d.dyno.spec().name(), isolation.counts(d.dyno.id())))
+        registry.register(new IsolationMetrics(() -> manager.running().stream()
+                .map(d -> new IsolationMetrics.DynoCounts(d.spec().app(), d.spec().name(), isolation.counts(d.id())))
                 .toList()));
+        registry.register(manager.metrics());
+        registry.register(dynoMetrics);
         this.admin = HTTPServer.builder().inetAddress(config.adminListen().getAddress()).port(config.adminListen().getPort())
                 .registry(registry).buildAndStart();
-        // Router lines are written on the event loops: queue them, never write there.
-        router.onLog(line -> logs.accept(LogLine.heroku("router", line)));
+        // Router lines are written on the event loops: queue them, never write there. A line for no app (unknown host) is the plane's.
+        router.onAppLog((app, line) -> logs.accept(app, LogLine.heroku("router", line)));
     }
 
     /**
@@ -143,6 +168,9 @@ public final class Plane implements AutoCloseable {
     }
 
     public Router router() { return router; }
+
+    /** The dyno manager: what the control API drives. */
+    public DynoManager manager() { return manager; }
 
     /**
      * Makes {@code iface} the plane's uplink. The XDP edge goes on it: packets from outside to the dyno
@@ -240,125 +268,79 @@ public final class Plane implements AutoCloseable {
     public String hostOf(String app) { return app + "." + config.domain(); }
 
     /**
-     * Starts {@code webDynos} web dynos of the app in {@code releaseDir} and waits until each has
-     * bound {@code $PORT} (Heroku's boot check) or the boot timeout passes.
+     * Runs {@code releaseDir} as app {@code app} with {@code webDynos} web dynos (release 1, no config vars)
+     * and waits until they are all up (bound {@code $PORT}) or the boot timeout passes.
      */
     public List<Dyno> deploy(String app, Path releaseDir, int webDynos) {
         Procfile procfile = Procfile.read(releaseDir);
-        String command = procfile.command("web");
-        List<RunningDyno> started = new ArrayList<>();
-        for (int i = 1; i <= webDynos; i++) {
-            DynoSpec spec = new DynoSpec(app, "web", i, command, releaseDir.toAbsolutePath(), Map.of(), config.webPort());
-            config.logs().accept(LogLine.heroku(spec.name(), "Starting process with command `" + command + "`"));
-            Dyno dyno = provisioner.provision(spec, line -> config.logs().accept(LogLine.app(spec.name(), line)));
-            RunningDyno running = new RunningDyno(dyno);
-            dynos.add(running);
-            started.add(running);
-            watch(running);
-        }
-        CompletableFuture<Void> all = CompletableFuture.allOf(started.stream().map(d -> d.up).toArray(CompletableFuture[]::new));
+        procfile.command("web");
+        CompletableFuture<Void> up = awaitUp(app, webDynos);
+        manager.apply(new AppState(app, 0, false, new AppState.Release(1, releaseDir.toAbsolutePath(), Map.of(), procfile), Map.of("web", webDynos)));
         try {
-            all.get(config.bootTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            up.get(config.manager().bootTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("deploying " + app + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException | InterruptedException e) {
-            throw new IllegalStateException("deploying " + app + ": dynos did not boot in " + config.bootTimeout(), e);
+            throw new IllegalStateException("deploying " + app + ": dynos did not boot in " + config.manager().bootTimeout(), e);
         }
-        return started.stream().map(d -> d.dyno).toList();
+        return manager.running().stream().filter(d -> d.spec().app().equals(app) && d.spec().isWeb()).toList();
     }
 
-    /** Boot check, then exit watch: the two events that move a dyno's state. */
-    private void watch(RunningDyno running) {
-        Dyno dyno = running.dyno;
-        String name = dyno.spec().name();
-        dyno.process().onExit().thenAccept(p -> {
-            if (running.stopping) return;
-            config.logs().accept(LogLine.heroku(name, "Process exited with status " + p.exitValue()));
-            DynoState was = running.moveTo(DynoState.CRASHED);
-            config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to crashed"));
-            running.up.completeExceptionally(new IllegalStateException(name + " exited with status " + p.exitValue() + " before binding $PORT"));
-            publishRoutes();
-        });
-        Thread.ofVirtual().name("boot-" + dyno.spec().app() + "-" + name).start(() -> {
-            long deadline = System.nanoTime() + config.bootTimeout().toNanos();
-            // Polling the namespace's socket table is how the boot check is observed: the kernel has no event for "bound".
-            while (!dyno.process().listensOn(dyno.spec().port())) {
-                if (!dyno.process().isAlive() || running.stopping) return;
-                if (System.nanoTime() > deadline) {
-                    config.logs().accept(LogLine.heroku(name, "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within "
-                            + config.bootTimeout().toSeconds() + " seconds of launch"));
-                    dyno.process().stop(Duration.ZERO);
-                    return;
-                }
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                }
+    /** Completes once {@code app} has {@code up} web dynos up; fails if one crashes first. */
+    private synchronized CompletableFuture<Void> awaitUp(String app, int up) {
+        RouteWaiter waiter = new RouteWaiter(app, up, new CompletableFuture<>());
+        waiters.add(waiter);
+        return waiter.done();
+    }
+
+    /** The client CIDRs the router admits for {@code app} (its space's trusted IP ranges; empty: any); takes effect at once. */
+    public synchronized void trustedSources(String app, List<String> cidrs) {
+        TrustedSources sources = TrustedSources.of(cidrs);
+        if (sources == TrustedSources.ANY) trusted.remove(app); else trusted.put(app, sources);
+        publishTable();
+    }
+
+    /** The manager's routes (app to its web dynos; null: none). The only writer of the router's table. */
+    private synchronized void publishRoutes(Map<String, List<Backend>> byApp) {
+        routes.clear();
+        routes.putAll(byApp);
+        publishTable();
+        waiters.removeIf(w -> {
+            List<Backend> web = routes.getOrDefault(w.app(), List.of());
+            if (web.stream().filter(b -> b.state() == Backend.State.UP).count() >= w.up()) return w.done().complete(null);
+            if (web.stream().anyMatch(b -> b.state() == Backend.State.CRASHED)) {
+                return w.done().completeExceptionally(new IllegalStateException("a web dyno of " + w.app() + " crashed while booting (see its log)"));
             }
-            DynoState was = running.moveTo(DynoState.UP);
-            config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to up"));
-            publishRoutes();
-            running.up.complete(null);
+            return false;
         });
     }
 
-    /** Rebuilds the router's snapshot from the up web dynos; the only writer of the route table. */
-    private synchronized void publishRoutes() {
-        Map<String, List<Backend>> byApp = new LinkedHashMap<>();
-        for (RunningDyno d : dynos) {
-            DynoSpec spec = d.dyno.spec();
-            if (!spec.isWeb()) continue;
-            List<Backend> backends = byApp.computeIfAbsent(spec.app(), a -> new ArrayList<>());
-            if (d.state() == DynoState.UP && !d.stopping) {
-                backends.add(new Backend(spec.name(), new InetSocketAddress(d.dyno.subnet().dynoInet(), spec.port())));
-            }
-        }
+    private void publishTable() {
         RouteTable table = RouteTable.empty();
-        for (Map.Entry<String, List<Backend>> app : byApp.entrySet()) {
-            table = table.with(hostOf(app.getKey()), new AppRoute(app.getKey(), List.copyOf(app.getValue())));
+        for (Map.Entry<String, List<Backend>> app : routes.entrySet()) {
+            table = table.with(hostOf(app.getKey()), new AppRoute(app.getKey(), app.getValue(), false,
+                    trusted.getOrDefault(app.getKey(), TrustedSources.ANY)));
         }
         router.publish(table);
     }
 
+    /** Every dyno of every app, one-off dynos included. */
     public List<DynoStatus> dynos() {
-        return dynos.stream().map(d -> {
-            Dyno dyno = d.dyno;
-            DynoSpec spec = dyno.spec();
-            return new DynoStatus(spec.name(), spec.app(), spec.type(), d.state().label(), dyno.address(), dyno.netns().name(),
-                    dyno.process().pid(), spec.port(), dyno.hostVeth(), null, spec.spaceId() == 0 ? null : Integer.toString(spec.spaceId()), 0, null);
-        }).toList();
+        return manager.dynos(null);
     }
 
     /** Drains the router, then stops and unwires every dyno; the isolation guard's pins go with the last dyno. */
     @Override
     public void close() {
         // The router first: it stops accepting and lets requests in flight finish (up to the grace period)
-        // while their dynos still run; then every dyno gets its SIGTERM.
-        router.drain(config.stopGrace());
-        for (RunningDyno d : dynos) d.stopping = true;
-        // Every dyno gets its SIGTERM at once, as on Heroku: shutdown takes one grace period, not one per dyno.
+        // while their dynos still run; then every dyno gets its SIGTERM, all at once (one grace period in all).
+        router.drain(config.manager().stopGrace());
         RuntimeException failure = null;
-        try (ExecutorService stopping = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> stops = dynos.stream().<Future<?>>map(d -> stopping.submit(() -> {
-                String name = d.dyno.spec().name();
-                config.logs().accept(LogLine.heroku(name, "Stopping all processes with SIGTERM"));
-                provisioner.teardown(d.dyno, config.stopGrace());
-                DynoState was = d.moveTo(DynoState.DOWN);
-                config.logs().accept(LogLine.heroku(name, "State changed from " + was.label() + " to down"));
-            })).toList();
-            for (Future<?> stop : stops) {
-                try {
-                    stop.get();
-                } catch (ExecutionException e) {
-                    RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-                    if (failure == null) failure = cause; else failure.addSuppressed(cause);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+        try {
+            manager.close();
+        } catch (RuntimeException e) {
+            failure = e;
         }
-        dynos.clear();
         if (hairpinListener != null) isolation.denyHairpin(hairpinListener);
         if (hairpin != null) hairpin.close();
         if (nat != null) nat.close();
@@ -366,6 +348,7 @@ public final class Plane implements AutoCloseable {
         router.close();
         logs.close();
         admin.close();
+        dynoMetrics.close();
         boolean empty = failure == null && provisioner.leases().isEmpty();
         provisioner.close();
         if (empty) isolation.removePins(); // nothing left to guard: the maps and links go

@@ -11,14 +11,21 @@ import java.util.Objects;
  *                    ones. None at all means H14; none up means queueing while any is starting (then
  *                    H20), else H10 if they have crashed
  * @param maintenance the app is in maintenance mode: every request gets H80 and the maintenance page
+ * @param trusted     the clients its private space admits; others get 403
  */
-public record AppRoute(String app, List<Backend> webDynos, boolean maintenance) {
+public record AppRoute(String app, List<Backend> webDynos, boolean maintenance, TrustedSources trusted) {
     public AppRoute {
         Objects.requireNonNull(app, "app");
         webDynos = List.copyOf(webDynos);
+        Objects.requireNonNull(trusted, "trusted");
     }
 
-    /** An app out of maintenance mode. */
+    /** An app open to every client. */
+    public AppRoute(String app, List<Backend> webDynos, boolean maintenance) {
+        this(app, webDynos, maintenance, TrustedSources.ANY);
+    }
+
+    /** An app out of maintenance mode, open to every client. */
     public AppRoute(String app, List<Backend> webDynos) {
         this(app, webDynos, false);
     }

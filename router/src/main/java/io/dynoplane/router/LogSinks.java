@@ -2,15 +2,15 @@ package io.dynoplane.router;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
-/** Fan-out of router log lines. Sinks run on event loops, so they must be quick and non-blocking. */
+/** Fan-out of router log lines with their app (null: a request for no app). Sinks run on event loops, so they must be quick and non-blocking. */
 final class LogSinks {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
 
-    private final List<Consumer<String>> sinks = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<String, String>> sinks = new CopyOnWriteArrayList<>();
 
-    void add(Consumer<String> sink) {
+    void add(BiConsumer<String, String> sink) {
         sinks.add(sink);
     }
 
@@ -18,10 +18,10 @@ final class LogSinks {
         return sinks.isEmpty();
     }
 
-    void emit(String line) {
-        for (Consumer<String> sink : sinks) {
+    void emit(String app, String line) {
+        for (BiConsumer<String, String> sink : sinks) {
             try {
-                sink.accept(line);
+                sink.accept(app, line);
             } catch (RuntimeException e) {
                 // A broken sink must not break request handling.
                 LOG.log(System.Logger.Level.WARNING, "router log sink failed", e);

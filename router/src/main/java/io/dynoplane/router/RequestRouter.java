@@ -256,6 +256,11 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         }
         AppRoute app = route.get();
         rec.app = app.app();
+        if (app.trusted() != TrustedSources.ANY && !(ctx.channel().remoteAddress() instanceof InetSocketAddress client
+                && app.trusted().admits(client.getAddress()))) {
+            respondError(rec, RouterError.UNTRUSTED_SOURCE);
+            return null;
+        }
         if (app.maintenance()) {
             respondError(rec, RouterError.H80);
             return null;

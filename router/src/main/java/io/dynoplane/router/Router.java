@@ -269,6 +269,12 @@ public final class Router implements AutoCloseable {
      * not block (hand lines to a queue if the destination can be slow).
      */
     public void onLog(Consumer<String> sink) {
+        Objects.requireNonNull(sink, "sink");
+        logs.add((app, line) -> sink.accept(line));
+    }
+
+    /** Like {@link #onLog}, with the line's app (null for a request no app took, e.g. an unknown host). */
+    public void onAppLog(java.util.function.BiConsumer<String, String> sink) {
         logs.add(Objects.requireNonNull(sink, "sink"));
     }
 

@@ -20,6 +20,11 @@ enum RouterError {
     /** An Expect header other than 100-continue; the connection closes. */
     EXPECTATION_FAILED(417, "H26", "Request Error", "Expectation failed",
             "The router only supports Expect: 100-continue."),
+    /** The app's private space does not trust the client's address. */
+    UNTRUSTED_SOURCE(403, null, "Forbidden", "Forbidden",
+            "This app does not accept requests from your address."),
+    /** The router itself failed while handling the request (a bug, or resources exhausted). */
+    H99(503, "H99", "Platform error", null, null),
     /** Every web dyno of the app has crashed. */
     H10(503, "H10", "App crashed", null, null),
     /** The app already has its in-flight cap of requests in the router (200 per web dyno). */

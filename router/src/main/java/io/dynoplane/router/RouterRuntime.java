@@ -136,7 +136,7 @@ final class RouterRuntime {
         }
         metrics.record(rec);
         if (!logs.isEmpty()) {
-            logs.emit(rec.logLine());
+            logs.emit(rec.app, rec.logLine());
         }
     }
 }

@@ -88,6 +88,7 @@ final class AppLoop {
     private AppState desired;
     private volatile AppState accepted;
     private volatile List<DynoStatus> snapshot = List.of();
+    private volatile List<Dyno> running = List.of();
     private CompletableFuture<Void> destroyed;
     private final ScheduledFuture<?> memoryTimer;
 
@@ -135,6 +136,9 @@ final class AppLoop {
     }
 
     List<DynoStatus> snapshot() { return snapshot; }
+
+    /** The app's wired dynos (formation and one-off), for the per-dyno metrics. */
+    List<Dyno> running() { return running; }
 
     void sync(long timeout, TimeUnit unit) throws TimeoutException {
         try {
@@ -628,6 +632,10 @@ final class AppLoop {
                     null, o.dyno.hostVeth(), o.release.version(), space, 0, RFC3339.format(o.startedAt)));
         }
         snapshot = List.copyOf(rows);
+        List<Dyno> wired = new ArrayList<>();
+        for (Slot s : slots.values()) if (s.dyno != null) wired.add(s.dyno);
+        for (OneOffDyno o : oneOffs.values()) wired.add(o.dyno);
+        running = List.copyOf(wired);
         boolean routed = desired != null && !desired.internal() && destroyed == null;
         manager.publish(app, routed ? web : null);
     }

@@ -2,6 +2,7 @@ package io.dynoplane.plane.manager;
 
 import io.dynoplane.plane.DynoStatus;
 import io.dynoplane.plane.LogLine;
+import io.dynoplane.provisioner.Dyno;
 import io.dynoplane.provisioner.Provisioner;
 import io.dynoplane.router.Backend;
 
@@ -95,6 +96,13 @@ public final class DynoManager implements DynoControl {
         }
         List<DynoStatus> all = new ArrayList<>();
         new TreeMap<>(apps).values().forEach(l -> all.addAll(l.snapshot()));
+        return all;
+    }
+
+    /** Every wired dyno of every app (formation and one-off), for per-dyno metrics. */
+    public List<Dyno> running() {
+        List<Dyno> all = new ArrayList<>();
+        apps.values().forEach(l -> all.addAll(l.running()));
         return all;
     }
 
