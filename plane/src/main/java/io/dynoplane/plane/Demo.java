@@ -1,40 +1,41 @@
 package io.dynoplane.plane;
 
-import io.dynoplane.provisioner.Dyno;
-import io.dynoplane.provisioner.ProvisionerConfig;
+import io.dynoplane.plane.store.StoreException;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** {@code ./dynoplane demo}: the plane on its embedded defaults, serving examples/hello until Ctrl-C. */
+/**
+ * {@code ./dynoplane demo}: what a newcomer would type, done for them: the daemon up, an app created,
+ * examples/hello deployed and scaled to 2 web + 1 worker dynos; then it serves until Ctrl-C.
+ */
 final class Demo {
-    record Options(int port, int adminPort, int web, Path appDir, ProvisionerConfig provisioner, String uplink) {
+    record Options(DaemonSettings daemon, int web, Path appDir) {
         static Options parse(Deque<String> args) {
-            int port = 8080;
-            int adminPort = 9080;
+            Map<String, String> daemonOptions = new HashMap<>();
             int web = 2;
             Path app = Path.of("examples/hello");
-            ProvisionerConfig provisioner = ProvisionerConfig.defaults();
-            String uplink = null;
             while (!args.isEmpty()) {
                 String flag = args.pop();
                 if (args.isEmpty()) throw new IllegalArgumentException("demo: " + flag + " needs a value");
                 String value = args.pop();
                 switch (flag) {
-                    case "--port" -> port = parseInt(flag, value, 0, 65535);
-                    case "--admin-port" -> adminPort = parseInt(flag, value, 0, 65535);
-                    case "--uplink" -> uplink = value;
+                    case "--port", "--admin-port", "--state", "--pool", "--uplink" -> daemonOptions.put(flag.substring(2), value);
                     case "--web" -> web = parseInt(flag, value, 1, 100);
                     case "--app" -> app = Path.of(value);
-                    case "--state" -> provisioner = new ProvisionerConfig(provisioner.pool(), Path.of(value));
-                    case "--pool" -> provisioner = new ProvisionerConfig(value, provisioner.stateDir(), provisioner.sandbox(), provisioner.bpfPins());
                     default -> throw new IllegalArgumentException("demo: unknown option '" + flag + "'");
                 }
             }
             if (!Files.isRegularFile(app.resolve("Procfile"))) throw new IllegalArgumentException("demo: " + app + " has no Procfile");
-            return new Options(port, adminPort, web, app, provisioner, uplink);
+            return new Options(DaemonSettings.defaults().with(daemonOptions, "demo"), web, app.toAbsolutePath());
         }
 
         private static int parseInt(String flag, String value, int min, int max) {
@@ -51,57 +52,38 @@ final class Demo {
     private Demo() {}
 
     static void run(Options options) {
-        if (!Main.isRoot()) throw new IllegalStateException("the demo wires network namespaces and loads BPF programs: run it as root (sudo ./dynoplane demo)");
-        String app = options.appDir().getFileName().toString().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-        Plane[] planeRef = new Plane[1];
-        ControlSocket control;
+        String app = options.appDir().getFileName().toString().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        Daemon daemon = options.daemon().start("demo");
         try {
-            control = ControlSocket.listen(ControlSocket.path(), resource -> resource.equals("/dynos") && planeRef[0] != null ? Main.toJson(planeRef[0].dynos()) : null);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot open the control socket " + ControlSocket.path() + ": " + e.getMessage());
-        }
-        Plane plane;
-        try {
-            plane = Plane.start(Plane.Config.defaults(options.port(), line -> System.out.println(line)).withProvisioner(options.provisioner()).withAdminPort(options.adminPort()));
-        } catch (RuntimeException e) {
-            control.close();
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-        planeRef[0] = plane;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("Stopping: tearing down dynos, router and isolation...");
             try {
-                plane.close();
-            } finally {
-                control.close();
+                daemon.app(app);
+            } catch (StoreException missing) {
+                daemon.createApp(app, null, false);
             }
-            System.out.println("Stopped; nothing left behind.");
-        }, "demo-shutdown"));
-
-        int port = plane.router().port();
-        System.out.println("Router listening on http://127.0.0.1:" + port + " (transport " + plane.router().transportName() + ")");
-        System.out.println("Metrics on http://127.0.0.1:" + plane.adminPort() + "/metrics");
-        if (options.uplink() != null) {
-            try {
-                plane.guardUplink(options.uplink(), java.util.List.of("0.0.0.0/0"));
-            } catch (RuntimeException e) {
-                System.err.println("dynoplane: cannot guard uplink " + options.uplink() + ": " + e.getMessage());
-                System.exit(1); // the shutdown hook tears down what was started
-            }
-        }
-        try {
-            for (Dyno d : plane.deploy(app, options.appDir(), options.web())) {
-                System.out.println("  " + app + "/" + d.spec().name() + " up at " + d.address() + ":" + d.spec().port()
-                        + " (netns " + d.netns().name() + ", veth " + d.hostVeth() + ")");
-            }
-        } catch (RuntimeException e) {
-            System.err.println("dynoplane: " + e.getMessage());
+            daemon.deploy(app, options.appDir());
+            Map<String, Integer> formation = new LinkedHashMap<>();
+            formation.put("web", options.web());
+            if (Procfile.read(options.appDir()).commands().containsKey("worker")) formation.put("worker", 1);
+            var up = daemon.plane().awaitUp(app, options.web());
+            daemon.scale(app, formation);
+            up.get(daemon.plane().bootTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException e) {
+            String why = e instanceof ExecutionException ee ? ee.getCause().getMessage() : e instanceof TimeoutException ? "web dynos did not boot in time" : e.getMessage();
+            System.err.println("dynoplane: demo: " + app + ": " + why);
             System.exit(1); // the shutdown hook tears down what was started
         }
+        for (DynoStatus d : daemon.dynos(app)) {
+            System.out.println("  " + app + "/" + d.name() + " " + d.state() + " at " + d.address() + (d.port() == null ? "" : ":" + d.port())
+                    + " (netns " + d.netns() + ", veth " + d.hostVeth() + ")");
+        }
+        int port = daemon.plane().router().port();
         System.out.println();
-        System.out.println("Try:  curl -H 'Host: " + plane.hostOf(app) + "' http://127.0.0.1:" + port + "/");
-        System.out.println("      ./dynoplane ps --json");
+        System.out.println("Try:  curl -H 'Host: " + daemon.plane().hostOf(app) + "' http://127.0.0.1:" + port + "/");
+        System.out.println("      ./dynoplane ps -a " + app + "            (--json for scripts)");
+        System.out.println("      ./dynoplane logs -a " + app + " --tail");
+        System.out.println("      ./dynoplane ps:scale web=3 -a " + app);
         System.out.println("Press Ctrl-C to stop.");
-        Main.awaitForever();
+        daemon.stopped().join();
+        System.exit(0);
     }
 }

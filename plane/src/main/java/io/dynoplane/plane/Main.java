@@ -1,7 +1,5 @@
 package io.dynoplane.plane;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dynoplane.plane.api.ControlClient;
 import io.dynoplane.plane.cli.Cli;
 
@@ -11,12 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 /** The program behind {@code ./dynoplane}: {@code demo}, and every other command through {@link Cli}. */
 public final class Main {
-    static final ObjectMapper JSON = new ObjectMapper();
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -37,24 +32,24 @@ public final class Main {
 
     /** Every command but {@code demo}: the heroku-shaped CLI against the daemon's control socket. */
     static int cli(List<String> args) {
-        Cli.Context context = new Cli.Context(new ControlClient(ControlSocket.path()), System.in, System.out, System.err, Main::up);
+        Cli.Context context = new Cli.Context(new ControlClient(io.dynoplane.plane.api.ControlApi.defaultPath()), System.in, System.out, System.err, Main::up);
         int status = new Cli().run(args, context);
         System.out.flush();
         return status;
     }
 
-    /** {@code ./dynoplane up}: the daemon is wired in by the daemon's own change; until then it says so. */
+    /** {@code ./dynoplane up}: the daemon in the foreground until Ctrl-C, SIGTERM or {@code ./dynoplane down}. */
     private static int up(io.dynoplane.plane.cli.Args args) {
-        System.err.println("dynoplane: up: not yet: the daemon is not wired in yet (./dynoplane demo runs the plane with one app)");
-        return Cli.ERROR;
-    }
-
-    static String toJson(Object value) {
+        Daemon daemon;
         try {
-            return JSON.copy().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+            daemon = DaemonSettings.defaults().with(args.options(), "up").start("up");
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("dynoplane: up: " + e.getMessage());
+            return Cli.ERROR;
         }
+        System.out.println("Ready. Try: ./dynoplane apps:create NAME; ./dynoplane deploy DIR -a NAME");
+        daemon.stopped().join();
+        return Cli.OK; // System.exit runs the shutdown hook: dynos stopped, kernel objects removed
     }
 
     static void fail(String message) {
@@ -71,13 +66,5 @@ public final class Main {
             return false;
         }
         return false;
-    }
-
-    static void awaitForever() {
-        try {
-            new CountDownLatch(1).await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

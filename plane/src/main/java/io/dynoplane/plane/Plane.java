@@ -169,6 +169,9 @@ public final class Plane implements AutoCloseable {
 
     public Router router() { return router; }
 
+    /** The plane's Prometheus registry (served on the admin port): the daemon adds its own collectors. */
+    public PrometheusRegistry registry() { return registry; }
+
     /** The dyno manager: what the control API drives. */
     public DynoManager manager() { return manager; }
 
@@ -286,8 +289,11 @@ public final class Plane implements AutoCloseable {
         return manager.running().stream().filter(d -> d.spec().app().equals(app) && d.spec().isWeb()).toList();
     }
 
+    /** The manager's boot timeout (R10). */
+    public Duration bootTimeout() { return config.manager().bootTimeout(); }
+
     /** Completes once {@code app} has {@code up} web dynos up; fails if one crashes first. */
-    private synchronized CompletableFuture<Void> awaitUp(String app, int up) {
+    public synchronized CompletableFuture<Void> awaitUp(String app, int up) {
         RouteWaiter waiter = new RouteWaiter(app, up, new CompletableFuture<>());
         waiters.add(waiter);
         return waiter.done();

@@ -41,6 +41,12 @@ public final class ControlApi implements AutoCloseable {
     }
 
     /** Listens on {@code path}. A live daemon already there is an error; a socket left by a dead one is replaced. */
+    /** Where the daemon listens and the CLI calls: {@code $DYNOPLANE_CONTROL_SOCKET}, or /run/dynoplane/control.sock. */
+    public static Path defaultPath() {
+        String env = System.getenv("DYNOPLANE_CONTROL_SOCKET");
+        return env == null || env.isBlank() ? Path.of("/run/dynoplane/control.sock") : Path.of(env);
+    }
+
     public static ControlApi listen(Path path, ControlBackend backend) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Files.createDirectories(dir);

@@ -31,6 +31,11 @@ public final class LogDrains implements AutoCloseable {
      * @throws IllegalArgumentException for a URL that is not a syslog or https drain, or one the app already has
      */
     public DrainStatus add(String app, String url) {
+        return add(app, url, UUID.randomUUID().toString());
+    }
+
+    /** As {@link #add(String, String)}, with the drain's id given (its token is {@code d.<id>}): the store's, so a restart keeps it. */
+    public DrainStatus add(String app, String url, String id) {
         DrainUrl parsed = DrainUrl.parse(url);
         LogDrain[] added = new LogDrain[1];
         // compute, so that a concurrent forget(app) cannot leave the new drain in a list nobody holds
@@ -39,7 +44,7 @@ public final class LogDrains implements AutoCloseable {
             if (list.stream().anyMatch(d -> d.url.uri().equals(parsed.uri()))) {
                 throw new IllegalArgumentException("drain URL \"" + url + "\": app " + app + " already drains there");
             }
-            added[0] = LogDrain.open(UUID.randomUUID().toString(), app, parsed, settings);
+            added[0] = LogDrain.open(id, app, parsed, settings);
             list.add(added[0]);
             return list;
         });

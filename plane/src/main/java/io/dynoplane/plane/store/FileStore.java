@@ -286,7 +286,8 @@ public final class FileStore implements Store {
         return write(s -> {
             StoreState.AppEntry entry = entry(s, app);
             if (entry.drains.stream().anyMatch(d -> d.url().equals(url))) throw StoreException.conflict("app '" + app + "' already drains to '" + url + "'");
-            Drain drain = new Drain(UUID.randomUUID().toString(), url, "d." + UUID.randomUUID());
+            String id = UUID.randomUUID().toString();
+            Drain drain = new Drain(id, url, "d." + id); // the token the drain's lines carry, as LogDrains makes it
             entry.drains.add(drain);
             return drain;
         });

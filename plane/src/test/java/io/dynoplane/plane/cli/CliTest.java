@@ -2,7 +2,6 @@ package io.dynoplane.plane.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dynoplane.plane.ControlSocket;
 import io.dynoplane.plane.DynoStatus;
 import io.dynoplane.plane.api.ControlApi;
 import io.dynoplane.plane.api.ControlClient;
@@ -109,17 +108,6 @@ class CliTest {
         String json = ok("ps", "--json").out();
         for (String field : List.of("name", "app", "type", "state", "address", "netns", "pid", "release", "space", "restarts", "started_at")) {
             assertThat(json).contains("\"" + field + "\":");
-        }
-    }
-
-    @Test
-    void psStillWorksAgainstTheDemosControlSocket() throws Exception {
-        Path socket = tmp.resolve("demo/control.sock");
-        try (ControlSocket demo = ControlSocket.listen(socket, r -> r.equals("/dynos") ? "[{\"name\":\"web.1\",\"app\":\"hello\",\"type\":\"web\",\"state\":\"up\",\"address\":\"172.16.0.2\",\"netns\":\"dp-hello-web-1\",\"pid\":7}]" : null)) {
-            Result r = run("", socket, "ps");
-            assertThat(r.status()).isZero();
-            assertThat(r.out()).contains("web.1").contains("dp-hello-web-1");
-            assertThat(run("", socket, "ps", "--json").out()).contains("\"pid\":7");
         }
     }
 
