@@ -158,17 +158,22 @@ final class AppLoop {
         Dyno dyno = manager.provisioner.provision(spec, manager.config.memoryLimit(), attached,
                 line -> manager.log(app, LogLine.app(spec.name(), line)));
         OneOffDyno oneOff = new OneOffDyno(spec.name(), dyno, r, attached);
-        post(() -> onOneOffStarted(oneOff));
+        if (!post(() -> onOneOffStarted(oneOff))) {
+            manager.provisioner.teardown(dyno, Duration.ZERO); // the app went while it started: no one would stop it
+            throw new IllegalStateException("app " + app + " was destroyed while " + spec.name() + " started");
+        }
         return oneOff;
     }
 
     // --- the loop ---
 
-    private void post(Runnable task) {
+    /** Queues an event; false if the app's loop is gone (destroyed): nothing left to change. */
+    private boolean post(Runnable task) {
         try {
             loop.execute(() -> event(task));
+            return true;
         } catch (RejectedExecutionException gone) {
-            // the app was destroyed: nothing left to change
+            return false;
         }
     }
 
@@ -185,10 +190,11 @@ final class AppLoop {
         }
         try {
             reconcile();
+            publish();
         } catch (RuntimeException e) {
+            // never out of the loop: a periodic task that throws is never run again
             log("manager", "Error: " + e.getMessage());
         }
-        publish();
     }
 
     private void onApply(AppState state) {
