@@ -161,6 +161,24 @@ class DynoManagerTest {
     }
 
     @Test
+    void closeStopsEveryDynoAtOnceInOneGracePeriod() throws Exception {
+        f = new ManagerFixture(FAST);
+        var release = f.release(1, Map.of(), Map.of("stubborn", "trap '' TERM; echo ready; while :; do sleep 0.1; done"), Map.of());
+        f.manager.apply(f.state(release, Map.of("stubborn", 2)));
+        f.await(l -> l.process().equals("stubborn.1") && l.message().equals("ready"), 1);
+        f.await(l -> l.process().equals("stubborn.2") && l.message().equals("ready"), 1);
+
+        long t0 = System.nanoTime();
+        f.manager.close();
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(took).as("both SIGKILLed at one deadline, not one after the other").isBetween(Duration.ofMillis(1500), Duration.ofMillis(2900));
+        f.await("stubborn.1", "Error R12 (Exit timeout) -> At least one process failed to exit within 1500 milliseconds of SIGTERM");
+        f.await("stubborn.2", "State changed from up to down");
+        assertThat(f.manager.dynos(null)).isEmpty();
+        assertThatThrownBy(() -> f.manager.apply(f.state(release, Map.of("stubborn", 1)))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void configChangeRollsWebDynosOneAtATimeKeepingOneUp() throws Exception {
         f = new ManagerFixture(FAST.withBoot(Duration.ofSeconds(15)));
         var v1 = f.release(1, Map.of("GREETING", "one"), Map.of("web", "exec python3 server.py"), Map.of("server.py", SERVER));
