@@ -162,17 +162,22 @@ final class AppLoop {
         Dyno dyno = manager.provisioner.provision(spec, manager.config.memoryLimit(), attached,
                 line -> manager.log(app, LogLine.app(spec.name(), line)));
         OneOffDyno oneOff = new OneOffDyno(spec.name(), dyno, r, attached);
-        post(() -> onOneOffStarted(oneOff));
+        if (!post(() -> onOneOffStarted(oneOff))) {
+            manager.provisioner.teardown(dyno, Duration.ZERO); // the app went while it started: no one would stop it
+            throw new IllegalStateException("app " + app + " was destroyed while " + spec.name() + " started");
+        }
         return oneOff;
     }
 
     // --- the loop ---
 
-    private void post(Runnable task) {
+    /** Queues an event; false if the app's loop is gone (destroyed): nothing left to change. */
+    private boolean post(Runnable task) {
         try {
             loop.execute(() -> event(task));
+            return true;
         } catch (RejectedExecutionException gone) {
-            // the app was destroyed: nothing left to change
+            return false;
         }
     }
 
@@ -189,10 +194,11 @@ final class AppLoop {
         }
         try {
             reconcile();
+            publish();
         } catch (RuntimeException e) {
+            // never out of the loop: a periodic task that throws is never run again
             log("manager", "Error: " + e.getMessage());
         }
-        publish();
     }
 
     private void onApply(AppState state) {
@@ -394,7 +400,7 @@ final class AppLoop {
         Dyno dyno = s.dyno;
         String reason = s.killReason != null ? s.killReason : dyno.process().oomKills() > s.oomKillsSeen ? "R15" : "crash";
         if (reason.equals("R15") && s.killReason == null) log(s.name, "Error R15 (Memory quota vastly exceeded)");
-        log(s.name, "Process exited with status " + dyno.process().exitValue());
+        log(s.name, "Process exited with status " + exitStatus(dyno));
         crashed(s, reason);
         s.phase = Phase.CLEANING;
         Thread.ofVirtual().name("unwire-" + app + "-" + s.name).start(() -> {
@@ -467,7 +473,7 @@ final class AppLoop {
     }
 
     private void onStopped(Slot s, Dyno dyno) {
-        log(s.name, "Process exited with status " + dyno.process().exitValue());
+        log(s.name, "Process exited with status " + exitStatus(dyno));
         s.dyno = null;
         s.phase = Phase.IDLE;
         if (!s.restartAfterStop) changeState(s, DynoState.DOWN);
@@ -527,7 +533,7 @@ final class AppLoop {
                 log(o.name, "Error stopping process: " + e.getMessage());
             }
             post(() -> {
-                int status = o.dyno.process().exitValue();
+                int status = exitStatus(o.dyno);
                 log(o.name, "Process exited with status " + status);
                 log(o.name, "State changed from up to complete");
                 oneOffs.remove(o.name);
@@ -600,9 +606,15 @@ final class AppLoop {
         manager.log(app, LogLine.heroku(process, message));
     }
 
+    /** The exit status; -1 if the launcher is somehow still alive (a teardown that failed half-way). */
+    private static int exitStatus(Dyno dyno) {
+        return dyno.process().isAlive() ? -1 : dyno.process().exitValue();
+    }
+
     private static String seconds(Duration d) {
         long ms = d.toMillis();
-        return ms % 1000 == 0 ? (ms / 1000) + " seconds" : ms + " milliseconds";
+        if (ms % 1000 != 0) return ms + " milliseconds";
+        return ms == 1000 ? "1 second" : (ms / 1000) + " seconds";
     }
 
     private void publish() {

@@ -188,8 +188,9 @@ public final class DynoManager implements DynoControl {
         if (release.dir() == null || !java.nio.file.Files.isDirectory(release.dir())) {
             throw new IllegalArgumentException("release v" + release.version() + " of " + app + ": not a directory: " + release.dir());
         }
-        for (String name : release.config().keySet()) {
+        release.config().forEach((name, value) -> {
             if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) throw new IllegalArgumentException("config var name '" + name + "' of " + app + " is not a valid environment variable name");
-        }
+            if (value.indexOf('\0') >= 0) throw new IllegalArgumentException("config var " + name + " of " + app + " contains a NUL byte");
+        });
     }
 }

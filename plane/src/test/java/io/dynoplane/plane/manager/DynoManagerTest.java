@@ -30,7 +30,7 @@ class DynoManagerTest {
     /** Heroku's rules, with milliseconds where Heroku has seconds and minutes. */
     private static final ManagerConfig FAST = ManagerConfig.defaults()
             .withBoot(Duration.ofMillis(800))
-            .withStopGrace(Duration.ofMillis(500))
+            .withStopGrace(Duration.ofMillis(1500))
             .withCrashBackoff(List.of(Duration.ZERO, Duration.ofMillis(300), Duration.ofMillis(600)), Duration.ofSeconds(60))
             .withMemory(64L << 20, Duration.ofMillis(50));
 
@@ -143,11 +143,11 @@ class DynoManagerTest {
 
         f.manager.stop(f.app, "stubborn.1");
         LogLine term = f.await("stubborn.1", "Stopping all processes with SIGTERM");
-        LogLine r12 = f.await("stubborn.1", "Error R12 (Exit timeout) -> At least one process failed to exit within 500 milliseconds of SIGTERM");
+        LogLine r12 = f.await("stubborn.1", "Error R12 (Exit timeout) -> At least one process failed to exit within 1500 milliseconds of SIGTERM");
         f.await("stubborn.1", "Stopping remaining processes with SIGKILL");
         f.await("stubborn.1", "Process exited with status 137");
         f.await("stubborn.1", "State changed from up to down");
-        assertThat(Duration.between(term.at(), r12.at())).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
+        assertThat(Duration.between(term.at(), r12.at())).isBetween(Duration.ofMillis(1500), Duration.ofMillis(2500));
         // The formation still wants it: a new stubborn.1 starts.
         f.awaitPrefix("stubborn.1", "Starting process with command", 2);
 
@@ -158,6 +158,24 @@ class DynoManagerTest {
         // Unknown targets are refused, naming them.
         assertThatThrownBy(() -> f.manager.stop(f.app, "web.7")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'web.7'");
         assertThatThrownBy(() -> f.manager.restart("no-such-app", null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'no-such-app'");
+    }
+
+    @Test
+    void closeStopsEveryDynoAtOnceInOneGracePeriod() throws Exception {
+        f = new ManagerFixture(FAST);
+        var release = f.release(1, Map.of(), Map.of("stubborn", "trap '' TERM; echo ready; while :; do sleep 0.1; done"), Map.of());
+        f.manager.apply(f.state(release, Map.of("stubborn", 2)));
+        f.await(l -> l.process().equals("stubborn.1") && l.message().equals("ready"), 1);
+        f.await(l -> l.process().equals("stubborn.2") && l.message().equals("ready"), 1);
+
+        long t0 = System.nanoTime();
+        f.manager.close();
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(took).as("both SIGKILLed at one deadline, not one after the other").isBetween(Duration.ofMillis(1500), Duration.ofMillis(2900));
+        f.await("stubborn.1", "Error R12 (Exit timeout) -> At least one process failed to exit within 1500 milliseconds of SIGTERM");
+        f.await("stubborn.2", "State changed from up to down");
+        assertThat(f.manager.dynos(null)).isEmpty();
+        assertThatThrownBy(() -> f.manager.apply(f.state(release, Map.of("stubborn", 1)))).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -287,8 +305,8 @@ class DynoManagerTest {
                         "heroku: Process exited with status 0");
 
         // Never restarted; stop() ends one that would run on.
-        OneOff sleeper = f.manager.run(f.app, null, "exec sleep 600", false);
-        f.await("run.3", "State changed from starting to up");
+        OneOff sleeper = f.manager.run(f.app, null, "echo ready; exec sleep 600", false);
+        f.await(l -> l.process().equals("run.3") && l.message().equals("ready"), 1);
         f.manager.sync(f.app, 5, TimeUnit.SECONDS);
         assertThat(f.manager.dynos(f.app)).extracting(DynoStatus::name).containsExactly("run.3");
         sleeper.stop();
