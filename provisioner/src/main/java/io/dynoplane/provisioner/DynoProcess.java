@@ -200,10 +200,9 @@ public final class DynoProcess {
 
     public long memoryLimitBytes() { return cgroup.limitBytes(); }
 
-    /** The memory the dyno's processes use now (its memory cgroup's current charge, page cache included); 0 once stopped. */
+    /** The memory the dyno's processes use now (its memory cgroup's charge: RSS, page cache, tmpfs); 0 once stopped. */
     public long memoryBytes() { return cgroup.currentBytes(); }
-    /** Memory the dyno's processes use now (its cgroup's usage: RSS, page cache, tmpfs), 0 once it is gone. */
-    public long memoryUsageBytes() { return cgroup.usageBytes(); }
+
 
     /** Attached: the command's stdin (closing it sends EOF). */
     public OutputStream stdin() {

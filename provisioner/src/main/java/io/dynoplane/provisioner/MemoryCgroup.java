@@ -186,15 +186,6 @@ final class MemoryCgroup {
         }
     }
 
-    /** Bytes charged to the cgroup now (v1 {@code memory.usage_in_bytes}, v2 {@code memory.current}); 0 once removed. */
-    long usageBytes() {
-        try {
-            return Long.parseLong(Files.readString(dir.resolve(version == Version.V1 ? "memory.usage_in_bytes" : "memory.current")).trim());
-        } catch (IOException | NumberFormatException gone) {
-            return 0;
-        }
-    }
-
     /**
      * The memory the cgroup's processes use now, page cache included, as the kernel charges it against the limit
      * (v2 {@code memory.current}, v1 {@code memory.usage_in_bytes}); 0 once the cgroup is removed.

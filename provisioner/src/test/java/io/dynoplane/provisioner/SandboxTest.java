@@ -231,7 +231,7 @@ class SandboxTest {
         d.awaitLine("ready"::equals);
         List<ProcessHandle> members = dynoProcesses(d.process);
         assertThat(members).hasSizeGreaterThanOrEqualTo(4); // launcher, init, command, sleep
-        assertThat(d.process.memoryUsageBytes()).isPositive();
+        assertThat(d.process.memoryBytes()).isPositive();
 
         java.util.concurrent.atomic.AtomicBoolean graceExpired = new java.util.concurrent.atomic.AtomicBoolean();
         assertThat(d.process.stop(Duration.ofSeconds(10), () -> graceExpired.set(true))).isFalse();

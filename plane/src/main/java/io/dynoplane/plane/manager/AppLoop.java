@@ -484,7 +484,7 @@ final class AppLoop {
         long quota = manager.config.memoryQuota();
         for (Slot s : slots.values()) {
             if (s.phase != Phase.RUNNING || s.dyno == null) continue;
-            long used = s.dyno.process().memoryUsageBytes();
+            long used = s.dyno.process().memoryBytes();
             if (used > quota) { // as on Heroku, logged at every check while over
                 log(s.name, "Process running mem=" + (used >> 20) + "M(" + (used * 100 / quota) + "%)");
                 log(s.name, "Error R14 (Memory quota exceeded)");
