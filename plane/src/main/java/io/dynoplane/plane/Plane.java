@@ -292,11 +292,21 @@ public final class Plane implements AutoCloseable {
     /** The manager's boot timeout (R10). */
     public Duration bootTimeout() { return config.manager().bootTimeout(); }
 
-    /** Completes once {@code app} has {@code up} web dynos up; fails if one crashes first. */
+    /** Completes once {@code app} has {@code up} web dynos up (at once if it has); fails if one crashes first. */
     public synchronized CompletableFuture<Void> awaitUp(String app, int up) {
         RouteWaiter waiter = new RouteWaiter(app, up, new CompletableFuture<>());
-        waiters.add(waiter);
+        if (!settle(waiter)) waiters.add(waiter);
         return waiter.done();
+    }
+
+    /** True once {@code w} is decided by the current routes. */
+    private boolean settle(RouteWaiter w) {
+        List<Backend> web = routes.getOrDefault(w.app(), List.of());
+        if (web.stream().filter(b -> b.state() == Backend.State.UP).count() >= w.up()) return w.done().complete(null);
+        if (web.stream().anyMatch(b -> b.state() == Backend.State.CRASHED)) {
+            return w.done().completeExceptionally(new IllegalStateException("a web dyno of " + w.app() + " crashed while booting (see its log)"));
+        }
+        return false;
     }
 
     /** The client CIDRs the router admits for {@code app} (its space's trusted IP ranges; empty: any); takes effect at once. */
@@ -311,14 +321,7 @@ public final class Plane implements AutoCloseable {
         routes.clear();
         routes.putAll(byApp);
         publishTable();
-        waiters.removeIf(w -> {
-            List<Backend> web = routes.getOrDefault(w.app(), List.of());
-            if (web.stream().filter(b -> b.state() == Backend.State.UP).count() >= w.up()) return w.done().complete(null);
-            if (web.stream().anyMatch(b -> b.state() == Backend.State.CRASHED)) {
-                return w.done().completeExceptionally(new IllegalStateException("a web dyno of " + w.app() + " crashed while booting (see its log)"));
-            }
-            return false;
-        });
+        waiters.removeIf(this::settle);
     }
 
     private void publishTable() {
