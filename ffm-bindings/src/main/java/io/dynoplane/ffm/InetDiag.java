@@ -29,31 +29,18 @@ import static io.dynoplane.ffm.InetDiagStructs.SOCK_DIAG_BY_FAMILY;
 import static io.dynoplane.ffm.InetDiagStructs.TCP_LISTEN;
 import static io.dynoplane.ffm.NetlinkStructs.AF_INET;
 import static io.dynoplane.ffm.NetlinkStructs.AF_INET6;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_ERROR;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_DONE;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_ERROR;
 import static io.dynoplane.ffm.NetlinkStructs.NLMSG_HDRLEN;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_LEN;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_DUMP;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_REQUEST;
-import static io.dynoplane.ffm.NetlinkStructs.NL_FAMILY;
-import static io.dynoplane.ffm.NetlinkStructs.SOCKADDR_NL;
-import static io.dynoplane.ffm.NetlinkStructs.align;
-import static io.dynoplane.ffm.Syscalls.AF_NETLINK;
-import static io.dynoplane.ffm.Syscalls.MSG_PEEK;
-import static io.dynoplane.ffm.Syscalls.MSG_TRUNC;
-import static io.dynoplane.ffm.Syscalls.SOCK_CLOEXEC;
-import static io.dynoplane.ffm.Syscalls.SOCK_RAW;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A NETLINK_SOCK_DIAG socket: the TCP sockets of one network namespace, the one it was opened in, as {@code ss}
  * reads them (SOCK_DIAG_BY_FAMILY dumps of {@code inet_diag_req_v2}). Only what the plane needs: listening sockets
  * with their accept-queue length and backlog.
  *
- * <p>Thread safety: an instance may be shared; each dump holds the instance's lock from send to NLMSG_DONE. Close it
+ * <p>Thread safety: an instance may be shared; each dump holds its socket's lock from send to NLMSG_DONE. Close it
  * when done (the descriptor is not closed by GC; the socket also keeps its namespace alive).
  */
 public final class InetDiag implements AutoCloseable {
@@ -64,37 +51,18 @@ public final class InetDiag implements AutoCloseable {
      */
     public record TcpListener(InetAddress address, int port, int queued, int backlog, long inode) {}
 
-    private static final int RECEIVE_BUFFER = 32 * 1024;
+    /** NETLINK_SOCK_DIAG, without extended ACKs. */
+    private static final NetlinkSocket.Protocol SOCK_DIAG = new NetlinkSocket.Protocol("InetDiag", NETLINK_SOCK_DIAG, "NETLINK_SOCK_DIAG", "sock_diag", false);
 
-    private final int fd;
-    private final String namespace;
-    private final Arena arena;
-    private final MemorySegment kernel;
-    private MemorySegment receiveBuffer;
-    private int sequence;
-    private boolean closed;
+    private final NetlinkSocket socket;
 
-    private InetDiag(int fd, String namespace) {
-        this.fd = fd;
-        this.namespace = namespace;
-        this.arena = Arena.ofShared();
-        try {
-            this.kernel = arena.allocate(SOCKADDR_NL);
-            kernel.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);
-            MemorySegment local = arena.allocate(SOCKADDR_NL);
-            local.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);
-            Syscalls.bind(fd, local, describe());
-            this.receiveBuffer = arena.allocate(RECEIVE_BUFFER, 8);
-            this.sequence = (int) (System.nanoTime() & 0x3fffffff);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+    private InetDiag(NetlinkSocket socket) {
+        this.socket = socket;
     }
 
     /** A socket in the calling thread's network namespace (for an ordinary thread, the process's one). */
     public static InetDiag open() {
-        return open("current netns");
+        return new InetDiag(NetlinkSocket.open(SOCK_DIAG, "current netns"));
     }
 
     /**
@@ -105,17 +73,7 @@ public final class InetDiag implements AutoCloseable {
      * @throws SyscallException naming the path if it cannot be opened (ENOENT) or is no network namespace (EINVAL)
      */
     public static InetDiag openIn(Path netnsPin) {
-        return NetworkNamespaces.insidePin(netnsPin, () -> open("netns " + netnsPin));
-    }
-
-    private static InetDiag open(String namespace) {
-        int fd = Syscalls.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, "AF_NETLINK NETLINK_SOCK_DIAG in " + namespace);
-        try {
-            return new InetDiag(fd, namespace);
-        } catch (RuntimeException | Error e) {
-            Syscalls.close(fd);
-            throw e;
-        }
+        return new InetDiag(NetlinkSocket.openIn(SOCK_DIAG, netnsPin));
     }
 
     /**
@@ -140,7 +98,8 @@ public final class InetDiag implements AutoCloseable {
             req.set(JAVA_INT, REQ_IDIAG_STATES, 1 << TCP_LISTEN);
             // The kernel skips listeners of other ports when sport is set (0: all); filtered again below all the same.
             req.set(BE16, REQ_ID + IDIAG_SPORT, (short) port);
-            dump(operation, request, reply -> {
+            // Refusals name the namespace too. A dump part with NLM_F_DUMP_INTR is taken as it is (not retried).
+            socket.transact(operation + " (" + socket.namespace() + ")", request, reply -> {
                 if (reply.byteSize() < NLMSG_HDRLEN + INET_DIAG_MSG.byteSize()) return;
                 MemorySegment msg = reply.asSlice(NLMSG_HDRLEN, INET_DIAG_MSG.byteSize());
                 if (Byte.toUnsignedInt(msg.get(JAVA_BYTE, MSG_IDIAG_STATE)) != TCP_LISTEN) return;
@@ -155,48 +114,6 @@ public final class InetDiag implements AutoCloseable {
         }
     }
 
-    /** Sends a dump request and hands each reply of its sequence number to {@code replies} until NLMSG_DONE. */
-    private synchronized void dump(String operation, NetlinkMessage request, java.util.function.Consumer<MemorySegment> replies) {
-        if (closed) throw new IllegalStateException(this + " is closed");
-        int seq = ++sequence;
-        MemorySegment message = request.finish(seq);
-        long sent = Syscalls.sendto(fd, message, 0, kernel, describe());
-        if (sent != message.byteSize()) throw new IllegalStateException(operation + ": sent " + sent + " of " + message.byteSize() + " bytes");
-        while (true) {
-            MemorySegment datagram = receive();
-            long offset = 0;
-            while (offset + NLMSG_HDRLEN <= datagram.byteSize()) {
-                int length = datagram.get(JAVA_INT, offset + NLMSG_LEN);
-                if (length < NLMSG_HDRLEN || offset + length > datagram.byteSize()) {
-                    throw new IllegalStateException(operation + ": malformed netlink message of length " + length);
-                }
-                MemorySegment reply = datagram.asSlice(offset, length);
-                offset += align(length);
-                if (NetlinkMessage.sequence(reply) != seq) continue;  // a leftover of an earlier, failed dump
-                switch (NetlinkMessage.type(reply)) {
-                    case NLMSG_ERROR -> {
-                        int error = reply.get(JAVA_INT, NLMSG_HDRLEN + NLMSGERR_ERROR);
-                        if (error != 0) throw new NetlinkException(operation + " (" + namespace + ")", -error, null);
-                        return;
-                    }
-                    case NLMSG_DONE -> {
-                        int error = length >= NLMSG_HDRLEN + Integer.BYTES ? reply.get(JAVA_INT, NLMSG_HDRLEN) : 0;
-                        if (error < 0) throw new NetlinkException(operation + " (" + namespace + ")", -error, null);
-                        return;
-                    }
-                    default -> replies.accept(reply);
-                }
-            }
-        }
-    }
-
-    private MemorySegment receive() {
-        long size = Syscalls.recv(fd, receiveBuffer, MSG_PEEK | MSG_TRUNC, describe());
-        if (size > receiveBuffer.byteSize()) receiveBuffer = arena.allocate(size, 8);
-        long received = Syscalls.recv(fd, receiveBuffer, 0, describe());
-        return receiveBuffer.asSlice(0, received);
-    }
-
     private static InetAddress address(byte[] bytes) {
         try {
             return InetAddress.getByAddress(bytes);
@@ -207,22 +124,12 @@ public final class InetDiag implements AutoCloseable {
 
     /** Closes the socket, once; later dumps fail with IllegalStateException. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        try {
-            Syscalls.close(fd);
-        } finally {
-            arena.close();
-        }
-    }
-
-    private String describe() {
-        return "sock_diag fd " + fd + " (" + namespace + ")";
+    public void close() {
+        socket.close();
     }
 
     @Override
     public String toString() {
-        return "InetDiag[fd " + fd + ", " + namespace + "]";
+        return socket.toString();
     }
 }

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 import static io.dynoplane.ffm.NetlinkStructs.AF_INET;
 import static io.dynoplane.ffm.NetlinkStructs.AF_INET6;
@@ -35,27 +34,13 @@ import static io.dynoplane.ffm.NetlinkStructs.IFLA_INFO_KIND;
 import static io.dynoplane.ffm.NetlinkStructs.IFLA_LINKINFO;
 import static io.dynoplane.ffm.NetlinkStructs.IFLA_NET_NS_FD;
 import static io.dynoplane.ffm.NetlinkStructs.IFNAMSIZ;
-import static io.dynoplane.ffm.NetlinkStructs.NETLINK_CAP_ACK;
-import static io.dynoplane.ffm.NetlinkStructs.NETLINK_EXT_ACK;
 import static io.dynoplane.ffm.NetlinkStructs.NETLINK_ROUTE;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_ATTR_MSG;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_ERROR;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSGERR_MSG_LEN;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_DONE;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_ERROR;
 import static io.dynoplane.ffm.NetlinkStructs.NLMSG_HDRLEN;
-import static io.dynoplane.ffm.NetlinkStructs.NLMSG_LEN;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_ACK;
-import static io.dynoplane.ffm.NetlinkStructs.NLM_F_ACK_TLVS;
-import static io.dynoplane.ffm.NetlinkStructs.NLM_F_CAPPED;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_CREATE;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_DUMP;
-import static io.dynoplane.ffm.NetlinkStructs.NLM_F_DUMP_INTR;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_EXCL;
 import static io.dynoplane.ffm.NetlinkStructs.NLM_F_REQUEST;
-import static io.dynoplane.ffm.NetlinkStructs.NL_FAMILY;
-import static io.dynoplane.ffm.NetlinkStructs.NL_PID;
 import static io.dynoplane.ffm.NetlinkStructs.RTA_DST;
 import static io.dynoplane.ffm.NetlinkStructs.RTA_GATEWAY;
 import static io.dynoplane.ffm.NetlinkStructs.RTA_OIF;
@@ -77,19 +62,10 @@ import static io.dynoplane.ffm.NetlinkStructs.RTPROT_BOOT;
 import static io.dynoplane.ffm.NetlinkStructs.RT_SCOPE_LINK;
 import static io.dynoplane.ffm.NetlinkStructs.RT_SCOPE_UNIVERSE;
 import static io.dynoplane.ffm.NetlinkStructs.RT_TABLE_MAIN;
-import static io.dynoplane.ffm.NetlinkStructs.SOCKADDR_NL;
-import static io.dynoplane.ffm.NetlinkStructs.SOL_NETLINK;
 import static io.dynoplane.ffm.NetlinkStructs.VETH_INFO_PEER;
-import static io.dynoplane.ffm.NetlinkStructs.align;
-import static io.dynoplane.ffm.Syscalls.AF_NETLINK;
 import static io.dynoplane.ffm.Syscalls.ENODEV;
-import static io.dynoplane.ffm.Syscalls.MSG_PEEK;
-import static io.dynoplane.ffm.Syscalls.MSG_TRUNC;
-import static io.dynoplane.ffm.Syscalls.SOCK_CLOEXEC;
-import static io.dynoplane.ffm.Syscalls.SOCK_RAW;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A NETLINK_ROUTE socket: links, addresses and routes of one network namespace, the one it was opened in, without
@@ -98,53 +74,27 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * sequence number (or NLMSG_DONE, for a dump). A refusal is a {@link NetlinkException} naming the operation, its
  * object, the errno and the kernel's extended-ACK text; a failing socket call is a {@link SyscallException}.
  *
- * <p>Thread safety: an instance may be shared; each request holds the instance's lock from send to last reply, so
+ * <p>Thread safety: an instance may be shared; each request holds its socket's lock from send to last reply, so
  * requests from several threads run one after another. Close it when done (the descriptor is not closed by GC).
  */
 public final class RtNetlink implements AutoCloseable {
     /** A network interface as a dump reports it: {@code kind} is the IFLA_INFO_KIND ("veth", "bridge"), or null. */
     public record Link(int index, String name, String kind, boolean up) {}
 
-    /** The kernel caps a dump datagram at 32 KiB; larger ones (never seen) grow the buffer. */
-    private static final int RECEIVE_BUFFER = 32 * 1024;
+    /** NETLINK_ROUTE, with extended ACKs: a refusal carries the kernel's explanation. */
+    private static final NetlinkSocket.Protocol ROUTE = new NetlinkSocket.Protocol("RtNetlink", NETLINK_ROUTE, "NETLINK_ROUTE", "netlink", true);
     /** How often a dump that raced with a change (NLM_F_DUMP_INTR) is restarted before giving up. */
     private static final int DUMP_ATTEMPTS = 5;
 
-    private final int fd;
-    private final int portId;
-    private final String namespace;
-    private final Arena arena;            // the socket's buffers, freed by close()
-    private final MemorySegment kernel;   // sockaddr_nl of the kernel: nl_pid 0
-    private MemorySegment receiveBuffer;
-    private int sequence;
-    private boolean closed;
+    private final NetlinkSocket socket;
 
-    private RtNetlink(int fd, String namespace) {
-        this.fd = fd;
-        this.namespace = namespace;
-        this.arena = Arena.ofShared();    // used from whichever thread holds the lock
-        try {
-            this.kernel = arena.allocate(SOCKADDR_NL);
-            kernel.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);
-            MemorySegment local = arena.allocate(SOCKADDR_NL);
-            local.set(JAVA_SHORT, NL_FAMILY, (short) AF_NETLINK);  // nl_pid 0: the kernel assigns our port id
-            // Best effort, as iproute2: errors echo only the request header, and carry the kernel's explanation.
-            Syscalls.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-            Syscalls.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
-            Syscalls.bind(fd, local, describe(fd));
-            Syscalls.getsockname(fd, local, describe(fd));
-            this.portId = local.get(JAVA_INT, NL_PID);
-            this.receiveBuffer = arena.allocate(RECEIVE_BUFFER, 8);
-            this.sequence = (int) (System.nanoTime() & 0x3fffffff);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+    private RtNetlink(NetlinkSocket socket) {
+        this.socket = socket;
     }
 
     /** A socket in the calling thread's network namespace (for an ordinary thread, the process's one). */
     public static RtNetlink open() {
-        return open("current");
+        return new RtNetlink(NetlinkSocket.open(ROUTE, "current"));
     }
 
     /**
@@ -154,17 +104,7 @@ public final class RtNetlink implements AutoCloseable {
      * closed.
      */
     public static RtNetlink openIn(String netnsName) {
-        return NetworkNamespaces.inside(netnsName, () -> open("netns " + netnsName));
-    }
-
-    private static RtNetlink open(String namespace) {
-        int fd = Syscalls.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, "AF_NETLINK NETLINK_ROUTE in " + namespace);
-        try {
-            return new RtNetlink(fd, namespace);
-        } catch (RuntimeException | Error e) {
-            Syscalls.close(fd);
-            throw e;
-        }
+        return new RtNetlink(NetlinkSocket.openIn(ROUTE, netnsName));
     }
 
     // ---- Links --------------------------------------------------------------------------------------------------
@@ -216,7 +156,7 @@ public final class RtNetlink implements AutoCloseable {
             request.end(peer);
             request.end(infoData);
             request.end(linkInfo);
-            talk(operation, request, null);
+            socket.transact(operation, request, null);
         }
     }
 
@@ -228,7 +168,7 @@ public final class RtNetlink implements AutoCloseable {
             NetlinkMessage request = new NetlinkMessage(call, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
             request.putString(IFLA_IFNAME, name);
             request.putInt(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);  // we want the index, not the counters
-            talk("RTM_GETLINK " + name, request, reply -> {
+            socket.transact("RTM_GETLINK " + name, request, reply -> {
                 if (NetlinkMessage.type(reply) == RTM_NEWLINK) index[0] = reply.get(JAVA_INT, NLMSG_HDRLEN + IFI_INDEX);
             });
         }
@@ -254,7 +194,7 @@ public final class RtNetlink implements AutoCloseable {
             try (Arena call = Arena.ofConfined()) {
                 NetlinkMessage request = new NetlinkMessage(call, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, IFINFOMSG);
                 request.putInt(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-                consistent = talk("RTM_GETLINK dump", request, reply -> {
+                consistent = socket.transact("RTM_GETLINK dump", request, reply -> {
                     if (NetlinkMessage.type(reply) == RTM_NEWLINK) links.add(link(reply));
                 });
             }
@@ -295,7 +235,7 @@ public final class RtNetlink implements AutoCloseable {
             ifinfo.set(JAVA_INT, IFI_INDEX, ifindex);
             ifinfo.set(JAVA_INT, IFI_FLAGS, up ? IFF_UP : 0);
             ifinfo.set(JAVA_INT, IFI_CHANGE, IFF_UP);
-            talk("RTM_NEWLINK set " + (up ? "up" : "down") + " ifindex " + ifindex, request, null);
+            socket.transact("RTM_NEWLINK set " + (up ? "up" : "down") + " ifindex " + ifindex, request, null);
         }
     }
 
@@ -304,7 +244,7 @@ public final class RtNetlink implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             NetlinkMessage request = new NetlinkMessage(call, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
             request.header().set(JAVA_INT, IFI_INDEX, ifindex);
-            talk("RTM_DELLINK ifindex " + ifindex, request, null);
+            socket.transact("RTM_DELLINK ifindex " + ifindex, request, null);
         }
     }
 
@@ -314,7 +254,7 @@ public final class RtNetlink implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             NetlinkMessage request = new NetlinkMessage(call, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, IFINFOMSG);
             request.putString(IFLA_IFNAME, name);
-            talk("RTM_DELLINK " + name, request, null);
+            socket.transact("RTM_DELLINK " + name, request, null);
             return true;
         } catch (NetlinkException e) {
             if (e.errno() == ENODEV) return false;
@@ -343,7 +283,7 @@ public final class RtNetlink implements AutoCloseable {
             request.putBytes(IFA_LOCAL, bytes);
             request.putBytes(IFA_ADDRESS, bytes);
             if (address instanceof Inet4Address && prefixLength <= 30) request.putBytes(IFA_BROADCAST, broadcast(bytes, prefixLength));
-            talk(operation, request, null);
+            socket.transact(operation, request, null);
         }
     }
 
@@ -381,104 +321,22 @@ public final class RtNetlink implements AutoCloseable {
             if (prefix > 0) request.putBytes(RTA_DST, destination);
             if (gateway != null) request.putBytes(RTA_GATEWAY, gateway.getAddress());
             if (oifIndex != 0) request.putInt(RTA_OIF, oifIndex);
-            talk(operation, request, null);
+            socket.transact(operation, request, null);
         }
-    }
-
-    // ---- The request/reply exchange -----------------------------------------------------------------------------
-
-    /**
-     * Sends {@code request} and reads until its ACK, NLMSG_ERROR or NLMSG_DONE, handing every other message with its
-     * sequence number to {@code replies} (a slice valid only during the call). Messages of other sequence numbers
-     * (leftovers of an earlier request that failed halfway) are skipped. Returns false if a dump part carried
-     * NLM_F_DUMP_INTR.
-     */
-    private synchronized boolean talk(String operation, NetlinkMessage request, Consumer<MemorySegment> replies) {
-        if (closed) throw new IllegalStateException(this + " is closed");
-        int seq = ++sequence;
-        MemorySegment message = request.finish(seq);
-        long sent = Syscalls.sendto(fd, message, 0, kernel, describe(fd));
-        if (sent != message.byteSize()) throw new IllegalStateException(operation + ": sent " + sent + " of " + message.byteSize() + " bytes");
-        boolean consistent = true;
-        while (true) {
-            MemorySegment datagram = receive();
-            long offset = 0;
-            while (offset + NLMSG_HDRLEN <= datagram.byteSize()) {
-                int length = datagram.get(JAVA_INT, offset + NLMSG_LEN);
-                if (length < NLMSG_HDRLEN || offset + length > datagram.byteSize()) {
-                    throw new IllegalStateException(operation + ": malformed netlink message of length " + length);
-                }
-                MemorySegment reply = datagram.asSlice(offset, length);
-                offset += align(length);
-                if (NetlinkMessage.sequence(reply) != seq) continue;
-                if ((NetlinkMessage.flags(reply) & NLM_F_DUMP_INTR) != 0) consistent = false;
-                switch (NetlinkMessage.type(reply)) {
-                    case NLMSG_ERROR -> {
-                        int error = reply.get(JAVA_INT, NLMSG_HDRLEN + NLMSGERR_ERROR);
-                        if (error != 0) throw new NetlinkException(operation, -error, kernelMessage(reply));
-                        return consistent;  // error 0: the ACK
-                    }
-                    case NLMSG_DONE -> {
-                        // A dump's end; its payload, when present, is an int error (negative if the dump failed).
-                        int error = length >= NLMSG_HDRLEN + Integer.BYTES ? reply.get(JAVA_INT, NLMSG_HDRLEN) : 0;
-                        if (error < 0) throw new NetlinkException(operation, -error, kernelMessage(reply));
-                        return consistent;
-                    }
-                    default -> {
-                        if (replies != null) replies.accept(reply);
-                    }
-                }
-            }
-        }
-    }
-
-    /** One datagram; its size is peeked first, so a datagram larger than the buffer grows it instead of being cut. */
-    private MemorySegment receive() {
-        long size = Syscalls.recv(fd, receiveBuffer, MSG_PEEK | MSG_TRUNC, describe(fd));
-        if (size > receiveBuffer.byteSize()) receiveBuffer = arena.allocate(size, 8);  // the old one goes with the arena
-        long received = Syscalls.recv(fd, receiveBuffer, 0, describe(fd));
-        return receiveBuffer.asSlice(0, received);
-    }
-
-    /**
-     * The NLMSGERR_ATTR_MSG of an extended ACK, or null. Its attributes follow the nlmsgerr: after only the echoed
-     * request header if NLM_F_CAPPED, else after the whole echoed request.
-     */
-    private static String kernelMessage(MemorySegment reply) {
-        int flags = NetlinkMessage.flags(reply);
-        if ((flags & NLM_F_ACK_TLVS) == 0 || NetlinkMessage.type(reply) != NLMSG_ERROR) return null;
-        long start = NLMSG_HDRLEN + NLMSGERR.byteSize();
-        if ((flags & NLM_F_CAPPED) == 0 && reply.byteSize() >= start) {
-            start = NLMSG_HDRLEN + NLMSGERR_ERROR + Integer.BYTES
-                    + align(reply.get(JAVA_INT, NLMSG_HDRLEN + NLMSGERR_MSG_LEN));
-        }
-        if (start >= reply.byteSize()) return null;
-        MemorySegment text = NetlinkMessage.attributes(reply.asSlice(start), NLMSGERR_ATTR_MSG)[NLMSGERR_ATTR_MSG];
-        return text == null ? null : NetlinkMessage.string(text);
     }
 
     /** Closes the socket, once; later requests fail with IllegalStateException. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        try {
-            Syscalls.close(fd);
-        } finally {
-            arena.close();
-        }
+    public void close() {
+        socket.close();
     }
 
     @Override
     public String toString() {
-        return "RtNetlink[fd " + fd + ", port " + Integer.toUnsignedString(portId) + ", " + namespace + "]";
+        return socket.toString();
     }
 
     // ---- Helpers ------------------------------------------------------------------------------------------------
-
-    private String describe(int fd) {
-        return "netlink fd " + fd + " (" + namespace + ")";
-    }
 
     private static void checkLinkName(String name) {
         Objects.requireNonNull(name, "link name");
