@@ -56,6 +56,7 @@ public final class DynoProcess {
     private static final long SIGTERM_MASK = 1L << (15 - 1);
     private static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(5);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long LOG_READER_STACK = 256 * 1024;
     private static final String INIT_SCRIPT = loadInitScript();
 
     private final Process process;
@@ -169,7 +170,9 @@ public final class DynoProcess {
                     // the sandbox failed before its init read the environment: the log says why
                 }
             });
-            Thread.ofVirtual().name("log-" + spec.app() + "-" + spec.name()).start(() -> {
+            // A platform thread, not a virtual one: a read blocked on a pipe holds a carrier thread, and with one reader
+            // per dyno a few hundred dynos would take every carrier (256 at most) and stall all virtual threads.
+            Thread.ofPlatform().daemon().stackSize(LOG_READER_STACK).name("log-" + spec.app() + "-" + spec.name()).start(() -> {
                 try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = reader.readLine()) != null; ) logLine.accept(line);
                 } catch (IOException closedOnKill) {
