@@ -140,7 +140,7 @@ final class DynoBench {
 
     private record Step(int dynos, boolean ok, String reason, int started, double startP50, double startP99, double startMax, long allUpMs,
                         long memUsedMib, long dynoMemMib, int requests, int non200, int served, long routerP50us, long routerP99us,
-                        int isolationChecks, long arpEntries, int threads) {}
+                        int isolationChecks, String isolation, long arpEntries, int threads, int fds) {}
 
     private DynoBench() {}
 
@@ -207,10 +207,10 @@ final class DynoBench {
                     Step step = densityStep(plane, tracker, names, rel, target, memBase, kernelLogStart);
                     steps.add(step);
                     System.out.printf("  step %4d: %s  start p50 %.0f ms p99 %.0f ms max %.0f ms (%d new), all up in %d ms; mem used %d MiB (dyno cgroups %d MiB); "
-                                    + "%d requests, %d non-200, %d dynos served, router p50 %d us p99 %d us; %d isolation checks; arp entries %d; threads %d%n",
+                                    + "%d requests, %d non-200, %d dynos served, router p50 %d us p99 %d us; %d isolation checks %s; arp entries %d; host threads %d; JVM fds %d%n",
                             target, step.ok() ? "ok" : "BROKE (" + step.reason() + ")", step.startP50(), step.startP99(), step.startMax(), step.started(),
                             step.allUpMs(), step.memUsedMib(), step.dynoMemMib(), step.requests(), step.non200(), step.served(), step.routerP50us(),
-                            step.routerP99us(), step.isolationChecks(), step.arpEntries(), step.threads());
+                            step.routerP99us(), step.isolationChecks(), step.isolation(), step.arpEntries(), step.threads(), step.fds());
                     if (!step.ok()) {
                         broke = step;
                         break;
@@ -252,9 +252,10 @@ final class DynoBench {
             json.append(String.format(Locale.ROOT,
                     "{\"dynos\":%d,\"ok\":%b,\"new\":%d,\"start_p50_ms\":%.1f,\"start_p99_ms\":%.1f,\"start_max_ms\":%.1f,\"all_up_ms\":%d,\"mem_used_mib\":%d,"
                             + "\"dyno_mem_mib\":%d,\"requests\":%d,\"non_200\":%d,\"dynos_served\":%d,\"router_p50_us\":%d,\"router_p99_us\":%d,"
-                            + "\"isolation_checks\":%d,\"arp_entries\":%d,\"threads\":%d}",
+                            + "\"isolation_checks\":%d,\"isolation_blocked\":%b,\"arp_entries\":%d,\"threads\":%d,\"jvm_fds\":%d}",
                     s.dynos(), s.ok(), s.started(), s.startP50(), s.startP99(), s.startMax(), s.allUpMs(), s.memUsedMib(), s.dynoMemMib(),
-                    s.requests(), s.non200(), s.served(), s.routerP50us(), s.routerP99us(), s.isolationChecks(), s.arpEntries(), s.threads()));
+                    s.requests(), s.non200(), s.served(), s.routerP50us(), s.routerP99us(), s.isolationChecks(), !s.isolation().contains("connected"),
+                    s.arpEntries(), s.threads(), s.fds()));
         }
         json.append("]}");
         System.out.println(json);
@@ -357,6 +358,7 @@ final class DynoBench {
 
         // Isolation: from inside one dyno, another dyno's $PORT (one that just answered through the router) must not answer.
         int checks = 0;
+        Map<String, Integer> verdicts = new java.util.TreeMap<>();
         List<DynoStatus> up = all.stream().filter(d -> d.state().equals("up") && d.netns() != null && served.contains(d.app() + "/" + d.name())).toList();
         if (up.size() >= 2) {
             List<DynoStatus> shuffled = new ArrayList<>(up);
@@ -364,6 +366,7 @@ final class DynoBench {
             for (int i = 0; i + 1 < shuffled.size() && checks < 4; i += 2, checks++) {
                 DynoStatus from = shuffled.get(i), to = shuffled.get(i + 1);
                 String verdict = connectFrom(from.netns(), to.address(), to.port() == null ? 5000 : to.port());
+                verdicts.merge(verdict.replaceAll(":.*", ""), 1, Integer::sum);
                 if (verdict.equals("connected") && reason == null) {
                     reason = "isolation: " + from.app() + " " + from.name() + " connected to " + to.app() + " " + to.name() + " at " + to.address();
                 } else if (verdict.startsWith("check failed") && reason == null) {
@@ -375,6 +378,7 @@ final class DynoBench {
                 List<DynoStatus> same = up.stream().filter(d -> d.app().equals(app)).limit(2).toList();
                 if (same.size() < 2) continue;
                 String verdict = connectFrom(same.get(0).netns(), same.get(1).address(), 5000);
+                verdicts.merge(verdict.replaceAll(":.*", ""), 1, Integer::sum);
                 checks++;
                 if (verdict.equals("connected") && reason == null) reason = "isolation: " + app + " " + same.get(0).name() + " connected to " + same.get(1).name();
                 break;
@@ -390,7 +394,7 @@ final class DynoBench {
         }
         return new Step(target, reason == null, reason, starts.size(), st[0], st[1], st[2], allUp, memBase - memAvailableMib(), dynoMem >> 20,
                 requests, non200, served.size(), latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(50),
-                latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(99), checks, arpEntries(), threads());
+                latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(99), checks, verdicts.toString(), arpEntries(), threads(), fds());
     }
 
     private record Sample(int requests, int non200, Set<String> served, Histogram latency, String firstError) {}
@@ -558,6 +562,11 @@ final class DynoBench {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    private static int fds() {
+        String[] open = new java.io.File("/proc/self/fd").list();
+        return open == null ? -1 : open.length;
     }
 
     private static List<String> kernelLog() {
