@@ -56,10 +56,10 @@ final class DynoBench {
     private static final int PER_APP = 100;
     private static final Duration BOOT = Duration.ofSeconds(60);
 
-    private record Options(boolean quick, int max, List<Integer> steps, int start, int rounds, boolean density) {
+    private record Options(boolean quick, int max, List<Integer> steps, int start, int rounds, boolean density, Integer vtPool) {
         static Options parse(Deque<String> args) {
             boolean quick = false, density = true;
-            Integer max = null, start = null, rounds = null;
+            Integer max = null, start = null, rounds = null, vtPool = null;
             List<Integer> steps = null;
             while (!args.isEmpty()) {
                 String flag = args.pop();
@@ -69,20 +69,21 @@ final class DynoBench {
                     case "--max" -> max = number(flag, args);
                     case "--start" -> start = number(flag, args);
                     case "--rounds" -> rounds = number(flag, args);
+                    case "--vt-pool" -> vtPool = number(flag, args);
                     case "--steps" -> {
                         if (args.isEmpty()) throw new IllegalArgumentException("bench dynos: --steps needs a list like 50,100,200");
                         steps = new ArrayList<>();
                         for (String s : args.pop().split(",")) steps.add(Integer.parseInt(s.strip()));
                     }
                     default -> throw new IllegalArgumentException("bench dynos: unknown option '" + flag
-                            + "' (--quick, --max N, --steps a,b,c, --start N, --rounds R, --no-density)");
+                            + "' (--quick, --max N, --steps a,b,c, --start N, --rounds R, --no-density, --vt-pool N)");
                 }
             }
             int m = max != null ? max : quick ? 40 : 500;
             if (steps == null) steps = quick ? List.of(10, 20, 40) : List.of(50, 100, 200, 300, 400, 500, 600, 800, 1000);
             List<Integer> capped = new ArrayList<>(steps.stream().filter(s -> s > 0 && s <= m).sorted().distinct().toList());
             if (capped.isEmpty() || capped.getLast() != m) capped.add(m);
-            return new Options(quick, m, capped, start != null ? start : quick ? 5 : 10, rounds != null ? rounds : 2, density);
+            return new Options(quick, m, capped, start != null ? start : quick ? 5 : 10, rounds != null ? rounds : 2, density, vtPool);
         }
 
         private static int number(String flag, Deque<String> args) {
@@ -146,6 +147,8 @@ final class DynoBench {
 
     static void run(Deque<String> args) throws Exception {
         Options o = Options.parse(args);
+        // Before the first virtual thread: the scheduler reads it once. Default 256 carriers.
+        if (o.vtPool() != null) System.setProperty("jdk.virtualThreadScheduler.maxPoolSize", Integer.toString(o.vtPool()));
         String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         Path release = Files.createTempDirectory("bench-dynos-" + run);
         Path state = Files.createTempDirectory("bench-dynos-state-" + run);
@@ -227,7 +230,7 @@ final class DynoBench {
         } finally {
             System.out.println("dynos: stopping every dyno...");
             long t0 = System.nanoTime();
-            plane.close();
+            closeOrUnstick(plane, run);
             System.out.printf("dynos: plane closed in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             for (Path dir : List.of(release, state)) {
                 try (var files = Files.walk(dir)) {
@@ -259,6 +262,44 @@ final class DynoBench {
         }
         json.append("]}");
         System.out.println(json);
+    }
+
+    /**
+     * Closes the plane; if that has not finished after a minute (the stop grace is 5 s), kills every process in this
+     * run's dyno namespaces (their output pipes close, which frees whatever waited on them) and waits again.
+     */
+    private static void closeOrUnstick(Plane plane, String run) throws InterruptedException {
+        Thread closer = Thread.ofPlatform().name("bench-close").start(plane::close);
+        closer.join(Duration.ofSeconds(60));
+        if (!closer.isAlive()) return;
+        System.out.println("dynos: the plane did not close in 60 s; killing this run's dyno processes");
+        String[] names = new java.io.File("/run/netns").list();
+        for (String name : names == null ? new String[0] : names) {
+            if (name.startsWith("dp-dl" + run + "-") || name.startsWith("dp-dn" + run + "-")) {
+                try {
+                    new io.dynoplane.provisioner.NetworkNamespace(name).killAll(Duration.ofSeconds(2));
+                } catch (RuntimeException e) {
+                    System.out.println("  " + name + ": " + e.getMessage());
+                }
+            }
+        }
+        closer.join(Duration.ofSeconds(120));
+        if (closer.isAlive()) System.out.println("dynos: the plane still did not close; state is left for the next run's reconcile");
+    }
+
+    /** True if a new virtual thread runs within 2 s (the scheduler has a free carrier). */
+    private static boolean virtualThreadsRun() throws InterruptedException {
+        java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+        Thread.ofVirtual().start(ran::countDown);
+        return ran.await(2, TimeUnit.SECONDS);
+    }
+
+    /** Platform threads carrying virtual threads right now. */
+    private static long carriers() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> e.getKey().getName().startsWith("ForkJoinPool-") && java.util.Arrays.stream(e.getValue())
+                        .anyMatch(f -> f.getClassName().equals("java.lang.VirtualThread") && f.getMethodName().equals("runContinuation")))
+                .count();
     }
 
     /** Applies {@code formation} to {@code app} and waits for {@code expectUp} more up lines; the wall time from apply to the last one. */
@@ -307,12 +348,24 @@ final class DynoBench {
         }
         String reason = null;
         long deadline = System.nanoTime() + BOOT.toNanos() + TimeUnit.SECONDS.toNanos(expectNew / 2 + 30);
+        long lastProgress = System.nanoTime();
+        int lastUp = 0;
         while (true) {
             int newUp = 0;
             for (String app : apps) newUp += tracker.up(app) - before.get(app);
             if (newUp >= expectNew) break;
+            if (newUp != lastUp) {
+                lastUp = newUp;
+                lastProgress = System.nanoTime();
+            }
             if (tracker.failures.size() > failures) {
                 reason = "dyno lifecycle: " + tracker.failures.get(failures);
+                break;
+            }
+            if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(20) && !virtualThreadsRun()) {
+                reason = "virtual-thread scheduler stalled: a new virtual thread did not run in 2 s, " + carriers()
+                        + " carrier threads all busy (jdk.virtualThreadScheduler.maxPoolSize " + System.getProperty("jdk.virtualThreadScheduler.maxPoolSize", "256")
+                        + "); " + newUp + " of " + expectNew + " new dynos up";
                 break;
             }
             if (System.nanoTime() > deadline) {
@@ -329,6 +382,11 @@ final class DynoBench {
         long allUp = Duration.between(t0, last).toMillis();
         double[] st = stats(starts);
         tracker.webSink = tracker.web;
+        if (reason != null) {
+            // Broken: no sample and no isolation check (they could hang on what broke); figures as they stand.
+            return new Step(target, false, reason, starts.size(), st[0], st[1], st[2], allUp, memBase - memAvailableMib(), 0,
+                    0, 0, 0, 0, 0, 0, "{}", arpEntries(), threads(), fds());
+        }
         Thread.sleep(500); // let the route table settle and the boot checks of the last ones finish
 
         // Every dyno up, none restarted.
