@@ -162,8 +162,9 @@ final class DynoBench {
                 .withAppLogs(tracker::accept)
                 .withProvisioner(new ProvisionerConfig(POOL, state))
                 .withTimeouts(BOOT, Duration.ofSeconds(5));
-        long kernelLogStart = kernelLog().size();
+        double[] kernelSince = {uptime()};
         String kernelNote = null;
+        Integer kernelAt = null;
         double[] webStats, workerStats;
         List<Long> webWall = new ArrayList<>(), workerWall = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
@@ -207,8 +208,14 @@ final class DynoBench {
                 for (int a = 0; a < apps; a++) names.add("dn" + run + "-a" + a);
                 System.out.printf("density: %d apps of up to %d web dynos, MemAvailable before %d MiB%n", apps, PER_APP, memBase);
                 for (int target : o.steps()) {
-                    Step step = densityStep(plane, tracker, names, rel, target, memBase, kernelLogStart);
+                    Step step = densityStep(plane, tracker, names, rel, target, memBase);
                     steps.add(step);
+                    String k = kernelLimit(kernelSince);
+                    if (k != null && kernelNote == null) {
+                        kernelNote = k;
+                        kernelAt = target;
+                        System.out.println("  kernel: " + k + " (first seen at step " + target + ")");
+                    }
                     System.out.printf("  step %4d: %s  start p50 %.0f ms p99 %.0f ms max %.0f ms (%d new), all up in %d ms; mem used %d MiB (dyno cgroups %d MiB); "
                                     + "%d requests, %d non-200, %d dynos served, router p50 %d us p99 %d us; %d isolation checks %s; arp entries %d; host threads %d; JVM fds %d%n",
                             target, step.ok() ? "ok" : "BROKE (" + step.reason() + ")", step.startP50(), step.startP99(), step.startMax(), step.started(),
@@ -218,13 +225,6 @@ final class DynoBench {
                         broke = step;
                         break;
                     }
-                }
-            }
-            List<String> klog = kernelLog();
-            for (String line : klog.subList((int) Math.min(kernelLogStart, klog.size()), klog.size())) {
-                if (line.matches("(?i).*(overflow|table full|out of memory|oom-kill|too many|limit).*")) {
-                    System.out.println("  kernel: " + line);
-                    if (kernelNote == null) kernelNote = line.replaceAll("^\\[[^]]*\\]\\s*", "");
                 }
             }
         } finally {
@@ -244,11 +244,11 @@ final class DynoBench {
         StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
                 "{\"bench\":\"dynos\",\"start_count\":%d,\"start_p50_ms\":%.1f,\"start_p99_ms\":%.1f,\"start_max_ms\":%.1f,\"start_all_up_ms\":%d,\"start_batch\":%d,"
                         + "\"worker_start_count\":%d,\"worker_start_p50_ms\":%.1f,\"worker_start_p99_ms\":%.1f,\"worker_start_max_ms\":%.1f,\"worker_all_up_ms\":%d,"
-                        + "\"max_dynos_ok\":%d,\"max_tried\":%d,\"broke_at\":%s,\"broke_reason\":%s,\"kernel_limit\":%s,\"mem_base_available_mib\":%d,\"steps\":[",
+                        + "\"max_dynos_ok\":%d,\"max_tried\":%d,\"broke_at\":%s,\"broke_reason\":%s,\"kernel_limit\":%s,\"kernel_limit_at\":%s,\"mem_base_available_mib\":%d,\"steps\":[",
                 tracker.web.size(), webStats[0], webStats[1], webStats[2], median(webWall), o.start(),
                 tracker.worker.size(), workerStats[0], workerStats[1], workerStats[2], median(workerWall),
                 maxOk, o.density() ? o.max() : 0, broke == null ? "null" : Integer.toString(broke.dynos()), quote(broke == null ? null : broke.reason()),
-                quote(kernelNote), memBase));
+                quote(kernelNote), kernelAt == null ? "null" : kernelAt.toString(), memBase));
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
             if (i > 0) json.append(',');
@@ -327,7 +327,7 @@ final class DynoBench {
         }
     }
 
-    private static Step densityStep(Plane plane, Tracker tracker, List<String> apps, AppState.Release rel, int target, long memBase, long kernelLogStart)
+    private static Step densityStep(Plane plane, Tracker tracker, List<String> apps, AppState.Release rel, int target, long memBase)
             throws InterruptedException {
         // Spread evenly over the apps (each app's loop wires its dynos one after another; the apps run side by side).
         Map<String, Integer> want = new LinkedHashMap<>();
@@ -627,14 +627,47 @@ final class DynoBench {
         return open == null ? -1 : open.length;
     }
 
-    private static List<String> kernelLog() {
+    private static double uptime() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The first kernel message since {@code since[0]} (seconds of uptime, moved on) that names a limit: neighbour table
+     * overflow (gc_thresh3), OOM, too many open files/processes...; null if none.
+     */
+    private static String kernelLimit(double[] since) {
+        double now = uptime();
+        String found = null;
         try {
             Process p = new ProcessBuilder("dmesg").redirectErrorStream(true).start();
             List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
             p.waitFor(5, TimeUnit.SECONDS);
-            return lines;
-        } catch (IOException | InterruptedException e) {
-            return List.of();
+            java.util.regex.Pattern stamp = java.util.regex.Pattern.compile("^\\[\\s*([0-9.]+)\\]\\s*(.*)$");
+            for (String line : lines) {
+                var m = stamp.matcher(line);
+                if (!m.matches() || Double.parseDouble(m.group(1)) <= since[0]) continue;
+                String text = m.group(2);
+                if (found == null && text.matches("(?i).*(overflow|table full|out of memory|oom-kill|too many|limit reached|fork rejected).*")) found = text;
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // no kernel log to read
+        }
+        since[0] = now;
+        if (found != null && found.contains("neighbor table overflow")) {
+            found += " (net.ipv4.neigh.default.gc_thresh3 = " + sysctl("net/ipv4/neigh/default/gc_thresh3") + ", shared by all namespaces; 2 entries per dyno)";
+        }
+        return found;
+    }
+
+    private static String sysctl(String name) {
+        try {
+            return Files.readString(Path.of("/proc/sys", name)).strip();
+        } catch (IOException e) {
+            return "?";
         }
     }
 
