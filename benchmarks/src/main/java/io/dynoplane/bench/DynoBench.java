@@ -55,6 +55,8 @@ final class DynoBench {
     private static final String POOL = "172.26.0.0/16"; // 16,384 /30s, a range no other bench uses
     private static final int PER_APP = 100;
     private static final Duration BOOT = Duration.ofSeconds(60);
+    /** Read once at start, from the bench's own (root) namespace. */
+    private static final String GC_THRESH3 = sysctl("net/ipv4/neigh/default/gc_thresh3");
 
     private record Options(boolean quick, int max, List<Integer> steps, int start, int rounds, boolean density, Integer vtPool) {
         static Options parse(Deque<String> args) {
@@ -170,8 +172,8 @@ final class DynoBench {
         List<Step> steps = new ArrayList<>();
         Step broke = null;
         long memBase;
-        System.out.printf("dynos: start latency %d rounds of 0 -> %d web then worker dynos; density steps %s (max %d); pool %s; %d cores, MemAvailable %d MiB%n",
-                o.rounds(), o.start(), o.density() ? o.steps() : "off", o.max(), POOL, Runtime.getRuntime().availableProcessors(), memAvailableMib());
+        System.out.printf("dynos: start latency %d rounds of 0 -> %d web then worker dynos; density steps %s (max %d); pool %s; %d cores, MemAvailable %d MiB, neighbour gc_thresh3 %s%n",
+                o.rounds(), o.start(), o.density() ? o.steps() : "off", o.max(), POOL, Runtime.getRuntime().availableProcessors(), memAvailableMib(), GC_THRESH3);
         Plane plane = Plane.start(config);
         try {
             AppState.Release rel = new AppState.Release(1, release, Map.of(), Procfile.read(release));
@@ -658,7 +660,7 @@ final class DynoBench {
         }
         since[0] = now;
         if (found != null && found.contains("neighbor table overflow")) {
-            found += " (net.ipv4.neigh.default.gc_thresh3 = " + sysctl("net/ipv4/neigh/default/gc_thresh3") + ", shared by all namespaces; 2 entries per dyno)";
+            found += " (net.ipv4.neigh.default.gc_thresh3 = " + GC_THRESH3 + ", shared by all namespaces; 2 entries per dyno)";
         }
         return found;
     }
