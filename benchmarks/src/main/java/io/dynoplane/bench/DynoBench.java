@@ -639,7 +639,7 @@ final class DynoBench {
 
     /**
      * The first kernel message since {@code since[0]} (seconds of uptime, moved on) that names a limit: neighbour table
-     * overflow (gc_thresh3), OOM, too many open files/processes...; null if none.
+     * overflow (gc_thresh3), conntrack table full, too many open files/processes (a dyno OOM is the manager's R15); host-wide, any process; null if none.
      */
     private static String kernelLimit(double[] since) {
         double now = uptime();
@@ -653,7 +653,7 @@ final class DynoBench {
                 var m = stamp.matcher(line);
                 if (!m.matches() || Double.parseDouble(m.group(1)) <= since[0]) continue;
                 String text = m.group(2);
-                if (found == null && text.matches("(?i).*(overflow|table full|out of memory|oom-kill|too many|limit reached|fork rejected).*")) found = text;
+                if (found == null && text.matches("(?i).*(overflow|table full|too many|limit reached|fork rejected).*")) found = text;
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             // no kernel log to read
