@@ -19,8 +19,9 @@ public final class Bench {
             case "router" -> RouterBench.run(rest);
             case "route-table" -> org.openjdk.jmh.Main.main(new String[] {"RouteTableBench", "-f", "1", "-wi", "2", "-i", "3"});
             case "router-hot" -> RouterHotBench.run(rest);
+            case "dynos" -> DynoBench.run(rest);
             default -> {
-                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, nat, router, route-table, router-hot");
+                System.err.println("dynoplane: unknown benchmark '" + name + "'; known: smoke, provision, policy, nat, router, route-table, router-hot, dynos");
                 System.exit(1);
             }
         }
