@@ -6,6 +6,7 @@ import io.dynoplane.provisioner.Edge;
 import io.dynoplane.provisioner.HairpinPeers;
 import io.dynoplane.provisioner.IsolationPlane;
 import io.dynoplane.provisioner.NatTable;
+import io.dynoplane.provisioner.NeighbourTable;
 import io.dynoplane.provisioner.Provisioner;
 import io.dynoplane.provisioner.ProvisionerConfig;
 import io.dynoplane.plane.manager.AppState;
@@ -85,6 +86,9 @@ public final class Plane implements AutoCloseable {
     private final Config config;
     private final IsolationPlane isolation;
     private final Provisioner provisioner;
+    /** The dynos the kernel's neighbour table is sized for (two entries each); see {@link NeighbourTable}. */
+    private static final int NEIGHBOUR_DYNOS = 4096;
+    private final NeighbourTable neighbours;
     private final Router router;
     private final HTTPServer admin;
     private final LogPump logs;
@@ -101,8 +105,10 @@ public final class Plane implements AutoCloseable {
 
     private record RouteWaiter(String app, int up, CompletableFuture<Void> done) {}
 
-    private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, Router router, PrometheusRegistry registry) throws IOException {
+    private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, NeighbourTable neighbours, Router router,
+                  PrometheusRegistry registry) throws IOException {
         this.config = config;
+        this.neighbours = neighbours;
         this.isolation = isolation;
         this.provisioner = provisioner;
         this.router = router;
@@ -144,6 +150,7 @@ public final class Plane implements AutoCloseable {
     public static Plane start(Config config) {
         IsolationPlane isolation = IsolationPlane.open(config.provisioner().bpfPins());
         Provisioner provisioner = null;
+        NeighbourTable neighbours = null;
         Router router = null;
         try {
             provisioner = new Provisioner(config.provisioner(), isolation);
@@ -151,16 +158,21 @@ public final class Plane implements AutoCloseable {
                 config.logs().accept(LogLine.heroku("plane", "Removed " + removed + ", left by a previous run"));
             }
             warnIfUnprivilegedBpfAllowed(config);
+            neighbours = NeighbourTable.reserve(NEIGHBOUR_DYNOS);
+            neighbours.raised().forEach((knob, values) -> config.logs().accept(LogLine.heroku("plane",
+                    "Raised " + knob + " from " + values[0] + " to " + values[1] + " (two neighbour entries per dyno), until the plane stops")));
             PrometheusRegistry registry = new PrometheusRegistry();
             router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0), registry);
-            return new Plane(config, isolation, provisioner, router, registry);
+            return new Plane(config, isolation, provisioner, neighbours, router, registry);
         } catch (IOException e) {
+            neighbours.close();
             router.close();
             provisioner.close();
             isolation.close();
             throw new IllegalStateException("metrics cannot listen on " + config.adminListen() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (router != null) router.close();
+            if (neighbours != null) neighbours.close();
             if (provisioner != null) provisioner.close();
             isolation.close();
             throw e;
@@ -360,6 +372,7 @@ public final class Plane implements AutoCloseable {
         dynoMetrics.close();
         boolean empty = failure == null && provisioner.leases().isEmpty();
         provisioner.close();
+        neighbours.close();
         if (empty) isolation.removePins(); // nothing left to guard: the maps and links go
         else isolation.close();
         if (failure != null) throw failure;
