@@ -667,7 +667,7 @@ final class DynoBench {
 
     private static String sysctl(String name) {
         try {
-            return Files.readString(Path.of("/proc/sys", name)).strip();
+            return Files.readAllLines(Path.of("/proc/sys", name)).getFirst().strip(); // readString stops after one byte of a sysctl file
         } catch (IOException e) {
             return "?";
         }

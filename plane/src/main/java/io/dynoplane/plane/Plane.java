@@ -269,7 +269,7 @@ public final class Plane implements AutoCloseable {
     /** Dynos must not load BPF: without CAP_BPF that holds only while the kernel refuses unprivileged bpf(). */
     private static void warnIfUnprivilegedBpfAllowed(Config config) {
         try {
-            if (Files.readString(Path.of("/proc/sys/kernel/unprivileged_bpf_disabled")).strip().equals("0")) {
+            if (Files.readAllLines(Path.of("/proc/sys/kernel/unprivileged_bpf_disabled")).getFirst().strip().equals("0")) {
                 config.logs().accept(LogLine.heroku("plane", "Warning: kernel.unprivileged_bpf_disabled=0 lets dynos load socket-filter BPF programs; "
                         + "set it to 2 (sysctl -w kernel.unprivileged_bpf_disabled=2)"));
             }

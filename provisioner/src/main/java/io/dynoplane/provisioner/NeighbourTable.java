@@ -52,8 +52,9 @@ public final class NeighbourTable implements AutoCloseable {
 
     private static long read(Path knob) {
         try {
-            return Long.parseLong(Files.readString(knob).strip());
-        } catch (IOException | NumberFormatException e) {
+            // Not Files.readString: the JDK reads a sysctl file (size 0) one byte at a time and stops after the first.
+            return Long.parseLong(Files.readAllLines(knob).getFirst().strip());
+        } catch (IOException | RuntimeException e) {
             throw new ProvisioningException("reading " + knob + ": " + e.getMessage(), e);
         }
     }

@@ -37,6 +37,6 @@ class NeighbourTableTest {
     }
 
     private static long read(Path knob) throws IOException {
-        return Long.parseLong(Files.readString(knob).strip());
+        return Long.parseLong(Files.readAllLines(knob).getFirst().strip()); // readString stops after one byte of a sysctl file
     }
 }
