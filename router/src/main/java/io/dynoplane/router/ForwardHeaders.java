@@ -163,9 +163,28 @@ final class ForwardHeaders {
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */
     static void appendVia(HttpHeaders h, String routerName) {
-        String hop = "1.1 " + routerName;
+        String hop = viaHop(routerName);
+        if (!h.contains(HttpHeaderNames.VIA)) {
+            h.set(HttpHeaderNames.VIA, hop); // the usual case: no list, no concatenation
+            return;
+        }
         List<String> prior = h.getAll(HttpHeaderNames.VIA);
-        h.set(HttpHeaderNames.VIA, prior.isEmpty() ? hop : String.join(", ", prior) + ", " + hop);
+        h.set(HttpHeaderNames.VIA, String.join(", ", prior) + ", " + hop);
+    }
+
+    /** A router's own Via entry and its name, kept so the entry is not rebuilt for every message. */
+    private record ViaHop(String routerName, String hop) {
+    }
+
+    private static volatile ViaHop lastViaHop = new ViaHop("", "1.1 ");
+
+    private static String viaHop(String routerName) {
+        ViaHop cached = lastViaHop;
+        if (!cached.routerName().equals(routerName)) {
+            cached = new ViaHop(routerName, "1.1 " + routerName);
+            lastViaHop = cached;
+        }
+        return cached.hop();
     }
 
     private static boolean expectsBody(HttpMethod method) {

@@ -13,12 +13,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request's trip to a dyno and back, streamed both ways. The request head goes out as soon as a
@@ -60,8 +58,8 @@ final class ProxyExchange {
     private boolean responseStarted;        // the dyno's response head has gone to the client
     private boolean dynoKeepAlive;
     private boolean dynoPaused;             // dyno reads stopped while the client catches up
-    private ScheduledFuture<?> responseTimeout;
-    private ScheduledFuture<?> idleTimer;
+    private final LazyTimer timer;          // the client connection's: H12, then the idle window
+    private long responseDeadlineNanos;     // H12, once the request has been sent and until the head comes
     private long lastProgressNanos;
     private long attemptStartNanos;
     private long requestSentNanos = -1;
@@ -69,8 +67,9 @@ final class ProxyExchange {
     private boolean done;
 
     ProxyExchange(RequestRouter client, Channel clientChannel, RequestRecord rec, HttpRequest head,
-                  InetSocketAddress address, BackendPool pool, RouterLimits limits) {
+                  InetSocketAddress address, BackendPool pool, RouterLimits limits, LazyTimer timer) {
         this.client = client;
+        this.timer = timer;
         this.clientChannel = clientChannel;
         this.rec = rec;
         this.head = head;
@@ -85,7 +84,7 @@ final class ProxyExchange {
 
     void start() {
         progress();
-        armIdleTimer(limits.idleWindow().toNanos());
+        timer.arm(lastProgressNanos + limits.idleWindow().toNanos());
         attempt(false);
     }
 
@@ -175,8 +174,8 @@ final class ProxyExchange {
             } else if (!done && connection == c) {
                 requestSent = true;
                 if (!responseStarted) {
-                    responseTimeout = loop.schedule(this::onResponseTimeout,
-                            limits.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                    responseDeadlineNanos = System.nanoTime() + limits.responseTimeout().toNanos();
+                    timer.arm(responseDeadlineNanos);
                 }
             }
         });
@@ -220,7 +219,6 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelResponseTimeout();
         responseStarted = true;
         dynoKeepAlive = HttpUtil.isKeepAlive(response);
         progress();
@@ -283,7 +281,6 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelResponseTimeout();
         BackendConnection lost = connection;
         connection = null;
         if (!responseStarted && lost != null && lost.reused() && !retried && retryable) {
@@ -337,10 +334,6 @@ final class ProxyExchange {
     }
 
     private void onResponseTimeout() {
-        responseTimeout = null;
-        if (done || responseStarted) {
-            return;
-        }
         dropConnection();
         fail(RouterError.H12);
     }
@@ -349,21 +342,27 @@ final class ProxyExchange {
         lastProgressNanos = System.nanoTime();
     }
 
-    private void armIdleTimer(long delayNanos) {
-        idleTimer = loop.schedule(this::onIdleCheck, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** The rolling window: some byte must move in one direction or the other. */
-    private void onIdleCheck() {
-        idleTimer = null;
+    /**
+     * The connection's timer ran out: H12 if the response head is overdue, else the rolling window (some
+     * byte must move in one direction or the other). Not due yet (progress moved it), the timer is re-armed.
+     */
+    void onTimer() {
         if (done) {
             return;
         }
+        long now = System.nanoTime();
+        if (requestSent && !responseStarted) {
+            // Awaiting the head: the H12 timer's job, not the idle window's.
+            if (now - responseDeadlineNanos >= 0) {
+                onResponseTimeout();
+            } else {
+                timer.arm(responseDeadlineNanos);
+            }
+            return;
+        }
         long window = limits.idleWindow().toNanos();
-        long quiet = System.nanoTime() - lastProgressNanos;
-        boolean awaitingHead = requestSent && !responseStarted; // the H12 timer's job
-        if (awaitingHead || quiet < window) {
-            armIdleTimer(awaitingHead ? window : window - quiet);
+        if (now - lastProgressNanos < window) {
+            timer.arm(lastProgressNanos + window);
             return;
         }
         RouterError error;
@@ -416,19 +415,8 @@ final class ProxyExchange {
         }
     }
 
-    private void cancelResponseTimeout() {
-        if (responseTimeout != null) {
-            responseTimeout.cancel(false);
-            responseTimeout = null;
-        }
-    }
-
     private void cancelTimers() {
-        cancelResponseTimeout();
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
+        timer.disarm();
     }
 
     private static boolean isIdempotent(HttpMethod method) {
