@@ -43,7 +43,7 @@ final class ProxyExchange {
     private final RequestRecord rec;
     private final HttpRequest head;
     private InetSocketAddress address;      // the dyno being tried
-    private final Set<InetSocketAddress> triedDynos = new HashSet<>(2);
+    private Set<InetSocketAddress> triedDynos = Set.of(); // the dynos that failed to connect; a HashSet from the first
     private final BackendPool pool;
     private final RouterLimits limits;
     private final EventLoop loop;
@@ -114,6 +114,9 @@ final class ProxyExchange {
         rec.connectNanos = System.nanoTime() - attemptStartNanos;
         if (!acquired.isSuccess()) {
             // Nothing was sent, so any request may go to another dyno of the app instead.
+            if (triedDynos.isEmpty()) {
+                triedDynos = new HashSet<>(2);
+            }
             triedDynos.add(address);
             Backend next = client.connectFailed(rec, address, triedDynos);
             if (next != null) {
