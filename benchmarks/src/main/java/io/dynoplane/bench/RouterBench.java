@@ -192,9 +192,9 @@ final class RouterBench {
                     tag, options.rounds(), options.seconds(), pin ? "proxy on core 0, wrk and dyno on the others" : "unpinned",
                     router.transportName(), haproxyVersion, nginxVersion);
 
-            log("warm-up: %.0f s per target and case (the router's JIT, every pool filled)", options.warmupSeconds());
-            if (options.targets().contains(Target.ROUTER)) { // the JIT: C2 is still compiling after a few seconds of load
-                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(Target.ROUTER, lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 5, pin, dynoStatus);
+            log("warm-up: the router alone %d s at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", options.quick() ? 2 : 10, options.warmupSeconds());
+            if (options.targets().contains(Target.ROUTER)) { // the JIT: C1 and C2 are still compiling (on the router's core) after 5 s of load
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(Target.ROUTER, lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 10, pin, dynoStatus);
             }
             for (Case c : options.cases()) for (Target t : options.targets()) wrk(t, lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
 

@@ -85,7 +85,7 @@ final class ProxyExchange {
     void start() {
         progress();
         timer.arm(lastProgressNanos + limits.idleWindow().toNanos());
-        attempt(false);
+        attempt(false, lastProgressNanos);
     }
 
     /** True while the exchange wants the next piece of request body and the dyno can take it. */
@@ -93,8 +93,8 @@ final class ProxyExchange {
         return !done && !clientEnded && connection != null && connection.channel().isWritable();
     }
 
-    private void attempt(boolean freshConnection) {
-        attemptStartNanos = System.nanoTime();
+    private void attempt(boolean freshConnection, long nowNanos) {
+        attemptStartNanos = nowNanos;
         Future<BackendConnection> acquired = pool.acquire(address, freshConnection);
         if (acquired.isDone()) {
             onAcquired(acquired);
@@ -111,7 +111,8 @@ final class ProxyExchange {
             }
             return;
         }
-        rec.connectNanos = System.nanoTime() - attemptStartNanos;
+        long now = System.nanoTime();
+        rec.connectNanos = now - attemptStartNanos;
         if (!acquired.isSuccess()) {
             // Nothing was sent, so any request may go to another dyno of the app instead.
             if (triedDynos.isEmpty()) {
@@ -121,7 +122,7 @@ final class ProxyExchange {
             Backend next = client.connectFailed(rec, address, triedDynos);
             if (next != null) {
                 address = next.address();
-                attempt(false);
+                attempt(false, System.nanoTime());
                 return;
             }
             fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
@@ -130,8 +131,8 @@ final class ProxyExchange {
         BackendConnection c = acquired.getNow();
         connection = c;
         c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade);
-        requestSentNanos = System.nanoTime();
-        progress();
+        requestSentNanos = now;
+        lastProgressNanos = now; // progress()
         // The head is not reference-counted, so a retry can write it again.
         // Written now, flushed with the body's first piece or its end when those are already queued
         // (one write for a bodiless request), else right after.
@@ -292,7 +293,7 @@ final class ProxyExchange {
             retried = true;
             requestSent = false;
             requestSentNanos = -1;
-            attempt(true);
+            attempt(true, System.nanoTime());
             return;
         }
         fail(responseStarted ? RouterError.H18 : RouterError.H13);
