@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -32,7 +31,8 @@ import java.util.Set;
  *
  * <p>Timers, as on Heroku: H12 if no response head arrives within the response timeout of the whole
  * request having been sent; then a rolling idle window in which some byte must move, else H15 (dyno
- * quiet) or H28 (client quiet: not sending its body, or not reading the response).
+ * quiet) or H28 (client quiet: not sending its body, or not reading the response). Both are deadlines on
+ * the client connection's {@link LazyTimer}, so an exchange schedules no task of its own.
  *
  * <p>Runs entirely on the client channel's event loop; {@code done} makes every late callback a no-op.
  * Pieces of body passed in are owned by the exchange and released or written on every path.
@@ -46,7 +46,6 @@ final class ProxyExchange {
     private Set<InetSocketAddress> triedDynos = Set.of(); // the dynos that failed to connect; a HashSet from the first
     private final BackendPool pool;
     private final RouterLimits limits;
-    private final EventLoop loop;
     /** Idempotent and without a body: it can be sent again if a pooled connection turns out dead. */
     private final boolean retryable;
     /** The request asks for a protocol upgrade the dyno may accept with 101 (see ForwardHeaders). */
@@ -76,7 +75,6 @@ final class ProxyExchange {
         this.address = address;
         this.pool = pool;
         this.limits = limits;
-        this.loop = pool.loop();
         this.retryable = isIdempotent(head.method()) && !HttpUtil.isTransferEncodingChunked(head)
                 && HttpUtil.getContentLength(head, 0L) == 0;
         this.upgrade = ForwardHeaders.tunnelledUpgrade(head) != null;
