@@ -76,7 +76,12 @@ final class RouterBench {
     private static final List<Case> CASES = List.of(new Case(0, 64), new Case(0, 1024), new Case(16, 64), new Case(16, 1024));
 
     /** One wrk run. Latencies in microseconds. */
-    record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond) {}
+    record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
+                  double cpuUsPerRequest) {}
+
+    /** The processes whose CPU time a target spends (the router: this whole JVM, GC and JIT included; nginx: master and workers). */
+    private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
+    private static final double TICK_US = 1e6 / clockTicksPerSecond();
 
     private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases) {
         static Options parse(Deque<String> args) {
@@ -187,11 +192,11 @@ final class RouterBench {
                     tag, options.rounds(), options.seconds(), pin ? "proxy on core 0, wrk and dyno on the others" : "unpinned",
                     router.transportName(), haproxyVersion, nginxVersion);
 
-            log("warm-up: %.0f s per target and case (the router's JIT, every pool filled)", options.warmupSeconds());
-            if (options.targets().contains(Target.ROUTER)) { // the JIT: C2 is still compiling after a few seconds of load
-                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 5, pin, dynoStatus);
+            log("warm-up: the router alone %d s at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", options.quick() ? 2 : 10, options.warmupSeconds());
+            if (options.targets().contains(Target.ROUTER)) { // the JIT: C1 and C2 are still compiling (on the router's core) after 5 s of load
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(Target.ROUTER, lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 10, pin, dynoStatus);
             }
-            for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
+            for (Case c : options.cases()) for (Target t : options.targets()) wrk(t, lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
 
             Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
             for (int round = 0; round < options.rounds(); round++) {
@@ -199,12 +204,12 @@ final class RouterBench {
                     List<Target> order = new ArrayList<>(options.targets());
                     java.util.Collections.rotate(order, round);
                     for (Target t : order) {
-                        Sample s = wrk(lua, urls.get(t), c, options.seconds(), pin, dynoStatus);
+                        Sample s = wrk(t, lua, urls.get(t), c, options.seconds(), pin, dynoStatus);
                         samples.computeIfAbsent(t, x -> new LinkedHashMap<>())
                                 .computeIfAbsent(c, x -> new ArrayList<>()).add(s);
-                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s",
+                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req",
                                 round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
-                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond());
+                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest());
                     }
                 }
             }
@@ -253,6 +258,7 @@ final class RouterBench {
                 }
                 json.put(prefix + "_errors", errors);
                 if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
+                if (t != Target.DIRECT) json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
             }
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
@@ -304,8 +310,9 @@ final class RouterBench {
             end
             """;
 
-    private static Sample wrk(Path lua, String url, Case c, double seconds, boolean pin, String dynoStatus) throws IOException, InterruptedException {
+    private static Sample wrk(Target target, Path lua, String url, Case c, double seconds, boolean pin, String dynoStatus) throws IOException, InterruptedException {
         long acceptedBefore = dynoAccepted(dynoStatus);
+        long ticksBefore = cpuTicks(target);
         List<String> command = new ArrayList<>();
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
@@ -318,6 +325,7 @@ final class RouterBench {
         } finally {
             BenchNet.stop(p);
         }
+        long cpuTicks = cpuTicks(target) - ticksBefore;
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("wrk gave no summary for " + url + c.path() + ": " + out.strip()));
@@ -327,12 +335,13 @@ final class RouterBench {
         long errors = 0;
         for (int i = 4; i <= 8; i++) errors += Long.parseLong(f[i]);
         if (requests == 0) { // no latency to report; NaN sorts above every number, so it counts as the worst in a median
-            return new Sample(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, errors, Double.NaN, dynoConns / (durationUs / 1e6));
+            return new Sample(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, errors, Double.NaN, dynoConns / (durationUs / 1e6), Double.NaN);
         }
         double bytesPerRequest = bytes / (double) requests;
         if (bytesPerRequest < c.bodyBytes()) throw new IllegalStateException(url + c.path() + ": " + bytesPerRequest + " bytes per response, expected over " + c.bodyBytes());
         return new Sample(requests / (durationUs / 1e6), Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
-                Double.parseDouble(f[12]), requests, errors, bytesPerRequest, dynoConns / (durationUs / 1e6));
+                Double.parseDouble(f[12]), requests, errors, bytesPerRequest, dynoConns / (durationUs / 1e6),
+                cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / requests);
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */
@@ -427,7 +436,7 @@ final class RouterBench {
         Files.writeString(file, conf);
         List<String> command = new ArrayList<>(pinned(pin));
         command.addAll(List.of("haproxy", "-db", "-f", file.toString()));
-        BenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new));
+        PROCESSES.put(Target.HAPROXY, BenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new)).toHandle());
         return port;
     }
 
@@ -473,7 +482,7 @@ final class RouterBench {
         Files.writeString(file, conf);
         List<String> command = new ArrayList<>(pinned(pin));
         command.addAll(List.of("nginx", "-p", dir.toString(), "-e", dir.resolve("proxy-error.log").toString(), "-c", file.toString()));
-        BenchNet.start(dir.resolve("nginx-proxy.log"), command.toArray(String[]::new));
+        PROCESSES.put(Target.NGINX, BenchNet.start(dir.resolve("nginx-proxy.log"), command.toArray(String[]::new)).toHandle());
         return port;
     }
 
@@ -484,6 +493,37 @@ final class RouterBench {
 
     private static List<String> pinned(boolean pin) {
         return pin ? List.of("taskset", "-c", "0") : List.of();
+    }
+
+    /**
+     * CPU time (user and system, in clock ticks) the target's processes have used so far, or -1 if unknown: the
+     * cost per request, which the machine's other load disturbs less than requests/s do.
+     */
+    private static long cpuTicks(Target target) {
+        ProcessHandle main = target == Target.ROUTER ? ProcessHandle.current() : PROCESSES.get(target);
+        if (main == null) return -1;
+        long ticks = 0;
+        // This JVM's children are wrk and curl, not the router's; the proxies' are their workers.
+        List<ProcessHandle> processes = target == Target.ROUTER ? List.of(main)
+                : java.util.stream.Stream.concat(java.util.stream.Stream.of(main), main.descendants()).toList();
+        for (ProcessHandle p : processes) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3 (state)
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);             // fields 14 and 15: utime, stime
+            } catch (IOException | RuntimeException gone) {
+                // exited meanwhile
+            }
+        }
+        return ticks;
+    }
+
+    private static long clockTicksPerSecond() {
+        try {
+            return Long.parseLong(exec("", "getconf", "CLK_TCK").strip());
+        } catch (Exception e) {
+            return 100;
+        }
     }
 
     /** The 1-minute load average: the machine is shared, and a high one means noisy numbers. */

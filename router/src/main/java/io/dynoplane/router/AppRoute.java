@@ -32,7 +32,12 @@ public record AppRoute(String app, List<Backend> webDynos, boolean maintenance, 
 
     /** The web dynos that can take requests now. */
     public List<Backend> upDynos() {
-        return webDynos.stream().filter(b -> b.state() == Backend.State.UP).toList();
+        for (Backend b : webDynos) {
+            if (b.state() != Backend.State.UP) {
+                return webDynos.stream().filter(d -> d.state() == Backend.State.UP).toList();
+            }
+        }
+        return webDynos; // all up, the usual case: no copy per request (the list is immutable)
     }
 
     /** True if some web dyno is booting. */

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequestEncoder;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -16,7 +15,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -63,8 +61,7 @@ final class BackendPool {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0,
-                                        limits.backendIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+                                .addLast("idle", new IdleTimeout(limits.backendIdleTimeout().toNanos()))
                                 .addLast("guard", connection.idleGuard())
                                 .addLast("decode", connection.decoder())
                                 .addLast("encode", new HttpRequestEncoder())

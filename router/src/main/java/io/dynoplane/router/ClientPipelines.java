@@ -134,7 +134,7 @@ final class ClientPipelines {
 
     private void http1(ChannelPipeline p, ClientSide side) {
         RouterLimits limits = runtime.limits();
-        p.addLast("idle", new IdleStateHandler(0, 0, limits.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS))
+        p.addLast("idle", new IdleTimeout(limits.clientIdleTimeout().toNanos()))
                 .addLast("head", new HeadTimeout(limits.headTimeout().toNanos(), onHeadTimeout))
                 .addLast("decode", new StrictRequestDecoder())
                 .addLast("encode", new HttpResponseEncoder())

@@ -20,6 +20,13 @@ record ClientSide(boolean tls, boolean http2) {
 
     /** The log line's {@code protocol=}: {@code http2}, else the request's own version ({@code http1.1}). */
     String protocol(HttpVersion requestVersion) {
-        return http2 ? "http2" : "http" + requestVersion.majorVersion() + "." + requestVersion.minorVersion();
+        if (http2) {
+            return "http2";
+        }
+        if (requestVersion.majorVersion() == 1) {
+            return requestVersion.minorVersion() == 1 ? "http1.1" : requestVersion.minorVersion() == 0 ? "http1.0"
+                    : "http1." + requestVersion.minorVersion();
+        }
+        return "http" + requestVersion.majorVersion() + "." + requestVersion.minorVersion();
     }
 }

@@ -43,9 +43,9 @@ final class ExpectContinue extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
-            List<String> expect = request.headers().getAll(HttpHeaderNames.EXPECT);
             boolean wantsContinue = false;
-            if (!expect.isEmpty()) {
+            if (request.headers().contains(HttpHeaderNames.EXPECT)) {
+                List<String> expect = request.headers().getAll(HttpHeaderNames.EXPECT);
                 request.headers().remove(HttpHeaderNames.EXPECT);
                 if (!HttpVersion.HTTP_1_0.equals(request.protocolVersion())) {
                     if (expect.size() == 1 && isOnly100Continue(expect.getFirst())) {

@@ -38,6 +38,9 @@ final class ForwardHeaders {
 
     /** The X-Forwarded-For value to send: every incoming value, then the client's address. */
     static String forwardedFor(HttpHeaders headers, String clientIp) {
+        if (!headers.contains(X_FORWARDED_FOR)) {
+            return clientIp;
+        }
         List<String> prior = headers.getAll(X_FORWARDED_FOR);
         if (prior.isEmpty()) {
             return clientIp;
@@ -91,6 +94,9 @@ final class ForwardHeaders {
      */
     static String tunnelledUpgrade(HttpRequest request) {
         HttpHeaders h = request.headers();
+        if (!h.contains(HttpHeaderNames.UPGRADE)) {
+            return null; // the usual case
+        }
         List<String> upgrades = h.getAll(HttpHeaderNames.UPGRADE);
         if (upgrades.size() != 1 || upgrades.getFirst().isBlank()
                 || !request.protocolVersion().equals(HttpVersion.HTTP_1_1)
@@ -143,7 +149,8 @@ final class ForwardHeaders {
      * nor the framing the router itself read the body by.
      */
     static void stripHopByHop(HttpHeaders h) {
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+        List<String> connection = h.contains(HttpHeaderNames.CONNECTION) ? h.getAll(HttpHeaderNames.CONNECTION) : List.of();
+        for (String value : connection) {
             for (String token : value.split(",")) {
                 String name = token.strip();
                 if (!name.isEmpty() && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
@@ -163,9 +170,28 @@ final class ForwardHeaders {
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */
     static void appendVia(HttpHeaders h, String routerName) {
-        String hop = "1.1 " + routerName;
+        String hop = viaHop(routerName);
+        if (!h.contains(HttpHeaderNames.VIA)) {
+            h.set(HttpHeaderNames.VIA, hop); // the usual case: no list, no concatenation
+            return;
+        }
         List<String> prior = h.getAll(HttpHeaderNames.VIA);
-        h.set(HttpHeaderNames.VIA, prior.isEmpty() ? hop : String.join(", ", prior) + ", " + hop);
+        h.set(HttpHeaderNames.VIA, String.join(", ", prior) + ", " + hop);
+    }
+
+    /** A router's own Via entry and its name, kept so the entry is not rebuilt for every message. */
+    private record ViaHop(String routerName, String hop) {
+    }
+
+    private static volatile ViaHop lastViaHop = new ViaHop("", "1.1 ");
+
+    private static String viaHop(String routerName) {
+        ViaHop cached = lastViaHop;
+        if (!cached.routerName().equals(routerName)) {
+            cached = new ViaHop(routerName, "1.1 " + routerName);
+            lastViaHop = cached;
+        }
+        return cached.hop();
     }
 
     private static boolean expectsBody(HttpMethod method) {

@@ -3,9 +3,6 @@ package io.dynoplane.router;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.ScheduledFuture;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * Closes a client that takes too long to send a request head: the slowloris defence. Sits in front of
@@ -20,7 +17,7 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private boolean awaiting = true;     // between requests: the next bytes are a head
     private boolean bytesDuringRequest;  // bytes came in while a request was being served
-    private ScheduledFuture<?> timer;
+    private LazyTimer timer;             // one per connection, armed per head (see LazyTimer)
 
     HeadTimeout(long timeoutNanos, Runnable onTimeout) {
         this.timeoutNanos = timeoutNanos;
@@ -30,6 +27,7 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.timer = new LazyTimer(ctx.executor(), this::expired);
     }
 
     @Override
@@ -70,26 +68,27 @@ final class HeadTimeout extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        timer.cancel();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel();
+        timer.cancel();
         ctx.fireChannelInactive();
     }
 
     private void arm() {
-        if (timer == null && ctx.channel().isActive()) {
-            timer = ctx.executor().schedule(this::expired, timeoutNanos, TimeUnit.NANOSECONDS);
+        if (!timer.armed() && ctx.channel().isActive()) {
+            timer.arm(System.nanoTime() + timeoutNanos);
         }
     }
 
     private void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        timer.disarm();
     }
 
     private void expired() {
-        timer = null;
         if (awaiting && ctx.channel().isActive()) {
             onTimeout.run();
             ctx.close();

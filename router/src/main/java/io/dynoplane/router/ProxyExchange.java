@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -13,12 +12,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request's trip to a dyno and back, streamed both ways. The request head goes out as soon as a
@@ -34,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Timers, as on Heroku: H12 if no response head arrives within the response timeout of the whole
  * request having been sent; then a rolling idle window in which some byte must move, else H15 (dyno
- * quiet) or H28 (client quiet: not sending its body, or not reading the response).
+ * quiet) or H28 (client quiet: not sending its body, or not reading the response). Both are deadlines on
+ * the client connection's {@link LazyTimer}, so an exchange schedules no task of its own.
  *
  * <p>Runs entirely on the client channel's event loop; {@code done} makes every late callback a no-op.
  * Pieces of body passed in are owned by the exchange and released or written on every path.
@@ -45,10 +43,9 @@ final class ProxyExchange {
     private final RequestRecord rec;
     private final HttpRequest head;
     private InetSocketAddress address;      // the dyno being tried
-    private final Set<InetSocketAddress> triedDynos = new HashSet<>(2);
+    private Set<InetSocketAddress> triedDynos = Set.of(); // the dynos that failed to connect; a HashSet from the first
     private final BackendPool pool;
     private final RouterLimits limits;
-    private final EventLoop loop;
     /** Idempotent and without a body: it can be sent again if a pooled connection turns out dead. */
     private final boolean retryable;
     /** The request asks for a protocol upgrade the dyno may accept with 101 (see ForwardHeaders). */
@@ -60,8 +57,8 @@ final class ProxyExchange {
     private boolean responseStarted;        // the dyno's response head has gone to the client
     private boolean dynoKeepAlive;
     private boolean dynoPaused;             // dyno reads stopped while the client catches up
-    private ScheduledFuture<?> responseTimeout;
-    private ScheduledFuture<?> idleTimer;
+    private final LazyTimer timer;          // the client connection's: H12, then the idle window
+    private long responseDeadlineNanos;     // H12, once the request has been sent and until the head comes
     private long lastProgressNanos;
     private long attemptStartNanos;
     private long requestSentNanos = -1;
@@ -69,15 +66,15 @@ final class ProxyExchange {
     private boolean done;
 
     ProxyExchange(RequestRouter client, Channel clientChannel, RequestRecord rec, HttpRequest head,
-                  InetSocketAddress address, BackendPool pool, RouterLimits limits) {
+                  InetSocketAddress address, BackendPool pool, RouterLimits limits, LazyTimer timer) {
         this.client = client;
+        this.timer = timer;
         this.clientChannel = clientChannel;
         this.rec = rec;
         this.head = head;
         this.address = address;
         this.pool = pool;
         this.limits = limits;
-        this.loop = pool.loop();
         this.retryable = isIdempotent(head.method()) && !HttpUtil.isTransferEncodingChunked(head)
                 && HttpUtil.getContentLength(head, 0L) == 0;
         this.upgrade = ForwardHeaders.tunnelledUpgrade(head) != null;
@@ -85,8 +82,8 @@ final class ProxyExchange {
 
     void start() {
         progress();
-        armIdleTimer(limits.idleWindow().toNanos());
-        attempt(false);
+        timer.arm(lastProgressNanos + limits.idleWindow().toNanos());
+        attempt(false, lastProgressNanos);
     }
 
     /** True while the exchange wants the next piece of request body and the dyno can take it. */
@@ -94,8 +91,8 @@ final class ProxyExchange {
         return !done && !clientEnded && connection != null && connection.channel().isWritable();
     }
 
-    private void attempt(boolean freshConnection) {
-        attemptStartNanos = System.nanoTime();
+    private void attempt(boolean freshConnection, long nowNanos) {
+        attemptStartNanos = nowNanos;
         Future<BackendConnection> acquired = pool.acquire(address, freshConnection);
         if (acquired.isDone()) {
             onAcquired(acquired);
@@ -112,14 +109,18 @@ final class ProxyExchange {
             }
             return;
         }
-        rec.connectNanos = System.nanoTime() - attemptStartNanos;
+        long now = System.nanoTime();
+        rec.connectNanos = now - attemptStartNanos;
         if (!acquired.isSuccess()) {
             // Nothing was sent, so any request may go to another dyno of the app instead.
+            if (triedDynos.isEmpty()) {
+                triedDynos = new HashSet<>(2);
+            }
             triedDynos.add(address);
             Backend next = client.connectFailed(rec, address, triedDynos);
             if (next != null) {
                 address = next.address();
-                attempt(false);
+                attempt(false, System.nanoTime());
                 return;
             }
             fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
@@ -128,8 +129,8 @@ final class ProxyExchange {
         BackendConnection c = acquired.getNow();
         connection = c;
         c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade);
-        requestSentNanos = System.nanoTime();
-        progress();
+        requestSentNanos = now;
+        lastProgressNanos = now; // progress()
         // The head is not reference-counted, so a retry can write it again.
         // Written now, flushed with the body's first piece or its end when those are already queued
         // (one write for a bodiless request), else right after.
@@ -175,8 +176,8 @@ final class ProxyExchange {
             } else if (!done && connection == c) {
                 requestSent = true;
                 if (!responseStarted) {
-                    responseTimeout = loop.schedule(this::onResponseTimeout,
-                            limits.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                    responseDeadlineNanos = System.nanoTime() + limits.responseTimeout().toNanos();
+                    timer.arm(responseDeadlineNanos);
                 }
             }
         });
@@ -220,7 +221,6 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelResponseTimeout();
         responseStarted = true;
         dynoKeepAlive = HttpUtil.isKeepAlive(response);
         progress();
@@ -283,7 +283,6 @@ final class ProxyExchange {
         if (done) {
             return;
         }
-        cancelResponseTimeout();
         BackendConnection lost = connection;
         connection = null;
         if (!responseStarted && lost != null && lost.reused() && !retried && retryable) {
@@ -292,7 +291,7 @@ final class ProxyExchange {
             retried = true;
             requestSent = false;
             requestSentNanos = -1;
-            attempt(true);
+            attempt(true, System.nanoTime());
             return;
         }
         fail(responseStarted ? RouterError.H18 : RouterError.H13);
@@ -337,10 +336,6 @@ final class ProxyExchange {
     }
 
     private void onResponseTimeout() {
-        responseTimeout = null;
-        if (done || responseStarted) {
-            return;
-        }
         dropConnection();
         fail(RouterError.H12);
     }
@@ -349,21 +344,27 @@ final class ProxyExchange {
         lastProgressNanos = System.nanoTime();
     }
 
-    private void armIdleTimer(long delayNanos) {
-        idleTimer = loop.schedule(this::onIdleCheck, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** The rolling window: some byte must move in one direction or the other. */
-    private void onIdleCheck() {
-        idleTimer = null;
+    /**
+     * The connection's timer ran out: H12 if the response head is overdue, else the rolling window (some
+     * byte must move in one direction or the other). Not due yet (progress moved it), the timer is re-armed.
+     */
+    void onTimer() {
         if (done) {
             return;
         }
+        long now = System.nanoTime();
+        if (requestSent && !responseStarted) {
+            // Awaiting the head: the H12 timer's job, not the idle window's.
+            if (now - responseDeadlineNanos >= 0) {
+                onResponseTimeout();
+            } else {
+                timer.arm(responseDeadlineNanos);
+            }
+            return;
+        }
         long window = limits.idleWindow().toNanos();
-        long quiet = System.nanoTime() - lastProgressNanos;
-        boolean awaitingHead = requestSent && !responseStarted; // the H12 timer's job
-        if (awaitingHead || quiet < window) {
-            armIdleTimer(awaitingHead ? window : window - quiet);
+        if (now - lastProgressNanos < window) {
+            timer.arm(lastProgressNanos + window);
             return;
         }
         RouterError error;
@@ -416,19 +417,8 @@ final class ProxyExchange {
         }
     }
 
-    private void cancelResponseTimeout() {
-        if (responseTimeout != null) {
-            responseTimeout.cancel(false);
-            responseTimeout = null;
-        }
-    }
-
     private void cancelTimers() {
-        cancelResponseTimeout();
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
+        timer.disarm();
     }
 
     private static boolean isIdempotent(HttpMethod method) {

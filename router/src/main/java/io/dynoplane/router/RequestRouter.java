@@ -59,6 +59,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private BackendPool pool;
     private HeadTimeout headTimeout;  // null if the pipeline has none
+    private String clientIp;          // the peer's address as text, once known
+    private LazyTimer exchangeTimer;  // the exchanges' timeouts (H12, the idle window), one timer per connection
 
     // The request being served, null between requests.
     private RequestRecord current;
@@ -97,6 +99,17 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.pool = runtime.pool(ctx.channel().eventLoop());
         this.headTimeout = ctx.pipeline().get(HeadTimeout.class);
+        this.exchangeTimer = new LazyTimer(ctx.executor(), () -> {
+            ProxyExchange forward = exchange;
+            if (forward != null) {
+                forward.onTimer();
+            }
+        });
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        exchangeTimer.cancel(); // e.g. replaced by a Tunnel: no exchange is left to time
     }
 
     @Override
@@ -324,7 +337,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         rec.dyno = backend.dyno();
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
                 rec.fwd, side.scheme(), localPort(), rec.requestId, runtime.routerName(), queuedStartMillis));
-        return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits());
+        return new ProxyExchange(this, ctx.channel(), rec, request, backend.address(), pool, runtime.limits(),
+                exchangeTimer);
     }
 
     /** A queued request's look at a newly published route table: has a dyno come up? */
@@ -380,6 +394,9 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
      * if every one has been tried.
      */
     private Backend pick(List<Backend> dynos, Set<InetSocketAddress> tried) {
+        if (tried.isEmpty() && !runtime.anyQuarantined() && !dynos.isEmpty()) {
+            return dynos.get(ThreadLocalRandom.current().nextInt(dynos.size())); // the usual case, without copies
+        }
         List<Backend> healthy = new ArrayList<>(dynos.size());
         List<Backend> untried = new ArrayList<>(dynos.size());
         for (Backend dyno : dynos) {
@@ -614,6 +631,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        exchangeTimer.cancel();
         if (queued) {
             // Left while waiting for a dyno to boot.
             queued = false;
@@ -658,9 +676,14 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     }
 
     private String clientIp() {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
-                ? remote.getAddress().getHostAddress()
-                : "";
+        String ip = clientIp;
+        if (ip == null) {
+            ip = ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+                    ? remote.getAddress().getHostAddress()
+                    : "";
+            clientIp = ip; // fixed for the connection's life
+        }
+        return ip;
     }
 
     private int localPort() {

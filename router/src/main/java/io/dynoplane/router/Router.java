@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  *
  * <p>HTTP/1.x client pipeline, one job per handler:
  * <pre>
- *   idle      IdleStateHandler     closes keep-alive connections idle for 90 s between requests
+ *   idle      IdleTimeout          closes keep-alive connections idle for 90 s between requests
  *   head      HeadTimeout          closes a client whose request head is not complete 30 s after its
  *                                  first byte (or after connecting): slowloris
  *   h2c       Http2PriorKnowledge  (plain listener) looks at the first bytes once: the HTTP/2 preface

@@ -152,13 +152,26 @@ final class RouterMetrics {
     /** Called once per finished request, on its event loop. */
     void record(RequestRecord rec) {
         String code = rec.error == null || rec.error.code() == null ? "" : rec.error.code();
-        requests.labelValues(rec.app == null ? "" : rec.app, Integer.toString(rec.status), code).inc();
+        requests.labelValues(rec.app == null ? "" : rec.app, statusLabel(rec.status), code).inc();
         long totalNanos = rec.totalNanos();
         // Only answers from a dyno: router-made errors have no service time to subtract.
         if (rec.error == null && rec.serviceNanos >= 0 && totalNanos >= 0) {
             totalRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(totalNanos));
             routerRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(Math.max(0, totalNanos - rec.serviceNanos)));
         }
+    }
+
+    private static final String[] STATUS_LABELS = new String[600];
+
+    static {
+        for (int i = 0; i < STATUS_LABELS.length; i++) {
+            STATUS_LABELS[i] = Integer.toString(i);
+        }
+    }
+
+    /** The status as a label value, without a new string per request. */
+    private static String statusLabel(int status) {
+        return status >= 0 && status < STATUS_LABELS.length ? STATUS_LABELS[status] : Integer.toString(status);
     }
 
     /** One client connection closed by {@link HeadTimeout}; on its event loop. */

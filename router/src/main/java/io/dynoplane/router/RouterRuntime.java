@@ -108,6 +108,11 @@ final class RouterRuntime {
         quarantinedUntil.put(dyno, System.nanoTime() + limits.quarantine().toNanos());
     }
 
+    /** False while no dyno at all is quarantined (the usual case): routing can skip the per-dyno look. */
+    boolean anyQuarantined() {
+        return !quarantinedUntil.isEmpty();
+    }
+
     boolean quarantined(java.net.InetSocketAddress dyno) {
         Long until = quarantinedUntil.get(dyno);
         if (until == null) {
