@@ -123,7 +123,7 @@ final class ProxyExchange {
                 attempt(false, System.nanoTime());
                 return;
             }
-            fail(acquired.cause() instanceof ConnectTimeoutException ? RouterError.H19 : RouterError.H21);
+            fail(connectError(acquired.cause()));
             return;
         }
         BackendConnection c = acquired.getNow();
@@ -401,6 +401,15 @@ final class ProxyExchange {
         } else {
             ch.close();
         }
+    }
+
+    /**
+     * H19 for a timeout, H21 for the dyno refusing (or any socket error); anything else (an address the router
+     * cannot use, resources exhausted) is the platform's fault, not the dyno's: H99.
+     */
+    static RouterError connectError(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) return RouterError.H19;
+        return cause instanceof java.io.IOException ? RouterError.H21 : RouterError.H99;
     }
 
     private void fail(RouterError error) {

@@ -261,6 +261,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
                     ? RouterError.EXPECTATION_FAILED : RouterError.BAD_REQUEST);
             return null;
         }
+        runtime.checkFault(hostHeader);
         RouteTable table = runtime.routes();
         Optional<AppRoute> route = table.lookup(hostHeader);
         if (route.isEmpty()) {
@@ -672,7 +673,29 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         // Resets and half-finished requests are routine for a public router; anything else is a bug.
         LOG.log(cause instanceof IOException ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
                 "closing client connection " + ctx.channel() + ": " + cause, cause);
+        RequestRecord rec = current;
+        if (!(cause instanceof IOException) && rec != null && !responseEnded) {
+            platformError(rec);
+            return;
+        }
         ctx.close();
+    }
+
+    /**
+     * The router itself failed with a request open: Heroku's H99. The client gets the 503 page if nothing of a
+     * response went out yet, else the connection just ends; the dyno's side is dropped; then the connection closes.
+     */
+    private void platformError(RequestRecord rec) {
+        currentKeepAlive = false;
+        rejected = true;
+        ProxyExchange forward = exchange;
+        exchange = null;
+        boolean responseStarted = forward != null ? forward.abort() : rec.status != 0;
+        if (responseStarted) {
+            abandon(rec, RouterError.H99);
+        } else {
+            respondError(rec, RouterError.H99);
+        }
     }
 
     private String clientIp() {

@@ -259,6 +259,11 @@ public final class Router implements AutoCloseable {
         runtime.publish(table);
     }
 
+    /** Tests only: requests for {@code host} fail inside the router, as a bug would. */
+    void failRequestsFor(String host) {
+        runtime.failRequestsFor(host);
+    }
+
     /** The route table currently in force. */
     public RouteTable routes() {
         return runtime.routes();

@@ -46,6 +46,19 @@ final class RouterRuntime {
         return routes;
     }
 
+    /** Tests only: requests for this Host make the router fail as a bug would (H99). Null: none. */
+    private volatile String faultyHost;
+
+    void failRequestsFor(String host) {
+        faultyHost = host;
+    }
+
+    /** Throws, as a bug in the router would, for the host {@link #failRequestsFor} named. */
+    void checkFault(String host) {
+        String faulty = faultyHost;
+        if (faulty != null && faulty.equalsIgnoreCase(host)) throw new IllegalStateException("fault injected for " + host);
+    }
+
     void publish(RouteTable table) {
         routes = Objects.requireNonNull(table, "table");
         for (Runnable waiter : publishWaiters) {

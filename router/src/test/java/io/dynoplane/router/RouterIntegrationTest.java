@@ -205,6 +205,16 @@ class RouterIntegrationTest {
     }
 
     @Test
+    void aFailureInsideTheRouterGets503H99() throws Exception {
+        router.failRequestsFor("broken.localhost");
+        String id = newRequestId();
+        HttpResponse<String> response = get("broken.localhost", "/", "X-Request-Id", id);
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.body()).contains("H99");
+        assertThat(logs.await(id)).startsWith("at=error code=H99 desc=\"Platform error\"").contains("status=503");
+    }
+
+    @Test
     void dynoClosingWithoutResponseGets503H13() throws Exception {
         String id = newRequestId();
         HttpResponse<String> response = get("hangup.localhost", "/", "X-Request-Id", id);
