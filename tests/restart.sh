@@ -67,6 +67,7 @@ while not os.path.exists(stop):
 PY
 
 check "the daemon starts on router port $port" start_daemon_on_port "$work/up1.log"
+[ "$failed" -eq 0 ] || { cat "$work/up1.log"; finish restart; exit 1; }
 check "apps:create, deploy, ps:scale web=3 worker=2, config:set FOO=bar" bash -c '
   set -e; cp -r examples/hello "$2/src"
   $0 apps:create "$1" && $0 deploy "$2/src" -a "$1" && $0 ps:scale web=3 worker=2 -a "$1" && $0 config:set FOO=bar -a "$1"' \
