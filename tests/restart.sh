@@ -152,6 +152,11 @@ PY
 )
 echo "$verdict"
 check "no request fails longer than the restart window (+${margin}s) nor after the dynos are up" grep -q "^PASS$" <<<"$verdict"
+if ! grep -q "^PASS$" <<<"$verdict"; then # for whoever looks into it: the guard's verdicts and the router's counters
+  metrics_url=$(grep -o -m1 'Metrics on http://[0-9.:]*/metrics' "$work/up2.log" | cut -d' ' -f3)
+  curl -s --max-time 5 "$metrics_url" >"$work/metrics.txt"
+  grep -iE 'drop|verdict|connect' "$work/metrics.txt" | grep -v '^#' | grep -v ' 0$' | head -20
+fi
 
 snapshot "$work/after.txt"
 check "formation, config, releases and drains unchanged across the restart" diff "$work/before.txt" "$work/after.txt"
