@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end through ./dynoplane as a user runs it: demo up, 20 curls through the router reach
-# both dynos, `ps --json` lists them, SIGTERM tears everything down.
+# both web dynos, `ps --json` lists them and the worker, SIGTERM tears everything down.
 # Uses an app name, control socket and router port unique to this run; cleans up on failure too.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -40,20 +40,22 @@ check "20 requests reach web.2" grep -q 'Hello from web.2' <<<"$seen"
 
 ps_json=$(./dynoplane ps --json)
 echo "$ps_json"
-check "ps --json lists both dynos with name, app, type, state, address, netns, pid" python3 - "$app" "$ps_json" <<'PY'
+check "ps --json lists web.1, web.2 and worker.1 with name, app, type, state, address, netns, pid" python3 - "$app" "$ps_json" <<'PY'
 import json, sys, ipaddress, os
 app, dynos = sys.argv[1], json.loads(sys.argv[2])
 mine = sorted((d for d in dynos if d["app"] == app), key=lambda d: d["name"])
-assert [d["name"] for d in mine] == ["web.1", "web.2"], mine
+assert [d["name"] for d in mine] == ["web.1", "web.2", "worker.1"], mine
 for d in mine:
-    assert d["type"] == "web" and d["state"] == "up", d
+    kind = d["name"].split(".")[0]
+    assert d["type"] == kind and d["state"] == "up", d
+    assert (d["port"] is None) == (kind == "worker"), d  # a worker gets no $PORT
     assert ipaddress.ip_address(d["address"]) in ipaddress.ip_network("172.16.0.0/12"), d
     assert os.path.exists("/run/netns/" + d["netns"]), d
     assert os.path.exists("/proc/%d" % d["pid"]), d
 PY
 mine=$(python3 -c 'import json,sys; [print(d["hostVeth"], d["pid"]) for d in json.loads(sys.argv[2]) if d["app"] == sys.argv[1]]' "$app" "$ps_json")
 netns_before=$(ip netns list | grep -c "^dp-$app-" || true)
-check "each dyno has its own netns" test "$netns_before" -eq 2
+check "each dyno has its own netns" test "$netns_before" -eq 3
 check "the guard is pinned in bpffs while dynos run" test -e "/sys/fs/bpf/dynoplane/$app-state/dynos"
 
 kill -TERM "$demo_pid"; wait "$demo_pid"; demo_pid=

@@ -83,8 +83,13 @@ public final class RtNetlink implements AutoCloseable {
 
     /** NETLINK_ROUTE, with extended ACKs: a refusal carries the kernel's explanation. */
     private static final NetlinkSocket.Protocol ROUTE = new NetlinkSocket.Protocol("RtNetlink", NETLINK_ROUTE, "NETLINK_ROUTE", "netlink", true);
-    /** How often a dump that raced with a change (NLM_F_DUMP_INTR) is restarted before giving up. */
-    private static final int DUMP_ATTEMPTS = 5;
+    /**
+     * How often a dump that raced with a change (NLM_F_DUMP_INTR) is restarted before giving up: on a host where
+     * other planes and tests add and remove veths all the time, 5 back-to-back attempts were seen to fail (and with
+     * them a daemon's start-up), so retries are many and spaced by a pause growing to {@link #DUMP_MAX_PAUSE_MS}.
+     */
+    private static final int DUMP_ATTEMPTS = 50;
+    private static final int DUMP_MAX_PAUSE_MS = 20;
 
     private final NetlinkSocket socket;
 
@@ -202,6 +207,12 @@ public final class RtNetlink implements AutoCloseable {
             if (consistent) return links;
             if (attempt == DUMP_ATTEMPTS) {
                 throw new NetlinkException("RTM_GETLINK dump", Syscalls.EINTR, "interrupted by changes " + DUMP_ATTEMPTS + " times");
+            }
+            try {
+                Thread.sleep(Math.min(attempt, DUMP_MAX_PAUSE_MS)); // let a burst of changes pass
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new NetlinkException("RTM_GETLINK dump", Syscalls.EINTR, "interrupted while retrying");
             }
         }
     }
