@@ -23,7 +23,7 @@ final class LogCommands {
                         "show an app's recent log lines (default 100, at most 1500); --tail keeps following", 0, 0,
                         Set.of("app", "dyno", "source", "num"), Set.of("tail"), false, LogCommands::logs),
                 new CommandDef("drains", "", "-a APP [--json]", "list an app's log drains", 0, 0, Set.of("app"), Set.of("json"), false, LogCommands::drains),
-                new CommandDef("drains:add", "URL", "-a APP [--json]", "send an app's logs to syslog://HOST:PORT, syslog+tls://... or https://...", 1, 1,
+                new CommandDef("drains:add", "URL", "-a APP [--json]", "send an app's logs to syslog://HOST:PORT (or syslog+tcp://), syslog+tls://... or https://...", 1, 1,
                         Set.of("app"), Set.of("json"), false, LogCommands::add),
                 new CommandDef("drains:remove", "ID|URL", "-a APP", "stop sending an app's logs to a drain", 1, 1, Set.of("app"), Set.of("json"), false, LogCommands::remove));
     }

@@ -25,6 +25,11 @@ public final class LogDrains implements AutoCloseable {
         this.closeDeadline = closeDeadline;
     }
 
+    /** Refuses, naming it, a URL that is not a drain this class can send to. */
+    public static void check(String url) {
+        DrainUrl.parse(url);
+    }
+
     /**
      * Starts draining {@code app}'s lines to {@code url}.
      *

@@ -1,8 +1,5 @@
 package io.dynoplane.plane.store;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /** The rules for names and values the store accepts; each error names the input. */
@@ -12,7 +9,6 @@ final class Names {
     /** As Procfile's, lower-cased. */
     private static final Pattern PROCESS_TYPE = Pattern.compile("[a-z0-9_-]{1,30}");
     private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final Set<String> DRAIN_SCHEMES = Set.of("syslog", "syslog+tls", "http", "https");
 
     private Names() {}
 
@@ -41,15 +37,13 @@ final class Names {
         return key;
     }
 
+    /** The one set of drain URL rules is the drains' own ({@link io.dynoplane.plane.logs.LogDrains#check}). */
     static String drainUrl(String url) {
         try {
-            URI uri = new URI(url);
-            if (uri.getScheme() == null || !DRAIN_SCHEMES.contains(uri.getScheme()) || uri.getHost() == null) {
-                throw StoreException.invalid("bad drain URL '" + url + "': use syslog://HOST:PORT, syslog+tls://HOST:PORT or https://HOST/PATH");
-            }
+            io.dynoplane.plane.logs.LogDrains.check(url);
             return url;
-        } catch (URISyntaxException | NullPointerException e) {
-            throw StoreException.invalid("bad drain URL '" + url + "': " + (e.getMessage() == null ? "missing" : e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw StoreException.invalid(e.getMessage());
         }
     }
 

@@ -104,7 +104,7 @@ class FileStoreTest {
             assertThatThrownBy(() -> store.scale("shop", Map.of("We b", 1))).hasMessageContaining("'We b'");
             assertThatThrownBy(() -> store.deploy("shop", tmp.resolve("missing"))).hasMessageContaining("missing");
             assertThatThrownBy(() -> store.deploy("shop", Path.of("relative"))).hasMessageContaining("'relative'");
-            assertThatThrownBy(() -> store.addDrain("shop", "ftp://x")).hasMessageContaining("'ftp://x'");
+            assertThatThrownBy(() -> store.addDrain("shop", "ftp://x")).hasMessageContaining("\"ftp://x\"");
             assertThatThrownBy(() -> store.setConfig("shop", Map.of("1X", "y"))).hasMessageContaining("'1X'");
             // Nothing of the failed writes reached the state.
             assertThat(store.formation("shop")).isEqualTo(Map.of("web", 1));
