@@ -78,7 +78,7 @@ public final class Daemon implements ControlBackend, AutoCloseable {
         });
         Plane plane;
         try {
-            plane = Plane.start(planeConfig.withAppLogs(logs::accept));
+            plane = Plane.start(planeConfig.withAppLogs(logs::accept), expectedApps(store));
         } catch (RuntimeException e) {
             drains.close();
             store.close();
@@ -95,6 +95,18 @@ public final class Daemon implements ControlBackend, AutoCloseable {
             store.close();
             throw e instanceof IOException io ? new IllegalStateException("control API on " + socket + ": " + io.getMessage(), io) : (RuntimeException) e;
         }
+    }
+
+    /** The apps whose web dynos the router should show as booting from its first moment: routed, deployed, web > 0. */
+    private static Map<String, Plane.ExpectedApp> expectedApps(Store store) {
+        Map<String, Plane.ExpectedApp> expected = new LinkedHashMap<>();
+        for (App app : store.apps()) {
+            int web = store.formation(app.name()).getOrDefault("web", 0);
+            if (app.internal() || web == 0 || store.currentRelease(app.name()).filter(r -> r.slug() != null).isEmpty()) continue;
+            List<String> trusted = app.space() == null ? List.of() : store.space(app.space()).trustedCidrs();
+            expected.put(app.name(), new Plane.ExpectedApp(web, trusted));
+        }
+        return expected;
     }
 
     /** Everything the store says runs: drains first, so the first lines already reach them. */
@@ -138,6 +150,7 @@ public final class Daemon implements ControlBackend, AutoCloseable {
         synchronized (lock(app)) {
             App gone = store.app(app);
             plane.manager().destroy(app);
+            plane.forgetExpected(app);
             plane.trustedSources(app, List.of());
             drains.forget(app);
             logs.forget(app);

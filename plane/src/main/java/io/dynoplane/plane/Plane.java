@@ -101,13 +101,18 @@ public final class Plane implements AutoCloseable {
     private volatile InetSocketAddress hairpinListener;
     private final Map<String, List<Backend>> routes = new TreeMap<>(); // guarded by this
     private final Map<String, TrustedSources> trusted = new HashMap<>(); // guarded by this
+    /** Apps the router shows as booting until the manager first publishes them (see {@link ExpectedApp}). */
+    private final Map<String, List<Backend>> expected = new HashMap<>(); // guarded by this
     private final List<RouteWaiter> waiters = new ArrayList<>(); // guarded by this
 
     private record RouteWaiter(String app, int up, CompletableFuture<Void> done) {}
 
     private Plane(Config config, IsolationPlane isolation, Provisioner provisioner, NeighbourTable neighbours, Router router,
-                  PrometheusRegistry registry) throws IOException {
+                  PrometheusRegistry registry, Map<String, List<Backend>> booting, Map<String, TrustedSources> trusted) throws IOException {
         this.config = config;
+        this.expected.putAll(booting);
+        this.routes.putAll(booting);
+        this.trusted.putAll(trusted);
         this.neighbours = neighbours;
         this.isolation = isolation;
         this.provisioner = provisioner;
@@ -148,6 +153,18 @@ public final class Plane implements AutoCloseable {
      * behind, if any of it cannot.
      */
     public static Plane start(Config config) {
+        return start(config, Map.of());
+    }
+
+    /**
+     * What the router should know of an app from the moment it listens, before the manager has its dynos back (a
+     * restarted daemon): that {@code webDynos} web dynos are booting, so its requests queue rather than get 404, and
+     * which clients its space trusts.
+     */
+    public record ExpectedApp(int webDynos, List<String> trustedSources) {}
+
+    /** As {@link #start(Config)}, with the router knowing {@code expected} apps as booting until the manager publishes them. */
+    public static Plane start(Config config, Map<String, ExpectedApp> expected) {
         IsolationPlane isolation = IsolationPlane.open(config.provisioner().bpfPins());
         Provisioner provisioner = null;
         NeighbourTable neighbours = null;
@@ -163,7 +180,18 @@ public final class Plane implements AutoCloseable {
                     "Raised " + knob + " from " + values[0] + " to " + values[1] + " (two neighbour entries per dyno), until the plane stops")));
             PrometheusRegistry registry = new PrometheusRegistry();
             router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0), registry);
-            return new Plane(config, isolation, provisioner, neighbours, router, registry);
+            Map<String, List<Backend>> booting = new TreeMap<>();
+            Map<String, TrustedSources> trusted = new HashMap<>();
+            expected.forEach((app, e) -> {
+                List<Backend> web = new ArrayList<>();
+                for (int i = 1; i <= e.webDynos(); i++) {
+                    web.add(new Backend("web." + i, InetSocketAddress.createUnresolved("0.0.0.0", config.manager().webPort()), Backend.State.STARTING));
+                }
+                booting.put(app, List.copyOf(web));
+                if (!e.trustedSources().isEmpty()) trusted.put(app, TrustedSources.of(e.trustedSources()));
+            });
+            router.publish(table(config.domain(), booting, trusted)); // at once: the router is listening already
+            return new Plane(config, isolation, provisioner, neighbours, router, registry, booting, trusted);
         } catch (IOException e) {
             neighbours.close();
             router.close();
@@ -331,18 +359,32 @@ public final class Plane implements AutoCloseable {
     /** The manager's routes (app to its web dynos; null: none). The only writer of the router's table. */
     private synchronized void publishRoutes(Map<String, List<Backend>> byApp) {
         routes.clear();
+        expected.keySet().removeAll(byApp.keySet());
+        routes.putAll(expected);
         routes.putAll(byApp);
         publishTable();
         waiters.removeIf(this::settle);
     }
 
     private void publishTable() {
+        router.publish(table(config.domain(), routes, trusted));
+    }
+
+    private static RouteTable table(String domain, Map<String, List<Backend>> routes, Map<String, TrustedSources> trusted) {
         RouteTable table = RouteTable.empty();
         for (Map.Entry<String, List<Backend>> app : routes.entrySet()) {
-            table = table.with(hostOf(app.getKey()), new AppRoute(app.getKey(), app.getValue(), false,
+            table = table.with(app.getKey() + "." + domain, new AppRoute(app.getKey(), app.getValue(), false,
                     trusted.getOrDefault(app.getKey(), TrustedSources.ANY)));
         }
-        router.publish(table);
+        return table;
+    }
+
+    /** Forgets an app the router was told to expect (it was destroyed before the manager ever ran it). */
+    public synchronized void forgetExpected(String app) {
+        if (expected.remove(app) != null) {
+            routes.remove(app);
+            publishTable();
+        }
     }
 
     /** Every dyno of every app, one-off dynos included. */
