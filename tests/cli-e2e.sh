@@ -56,7 +56,8 @@ PY
 mine=$(python3 -c 'import json,sys; [print(d["hostVeth"], d["pid"]) for d in json.loads(sys.argv[2]) if d["app"] == sys.argv[1]]' "$app" "$ps_json")
 netns_before=$(ip netns list | grep -c "^dp-$app-" || true)
 check "each dyno has its own netns" test "$netns_before" -eq 3
-check "the guard is pinned in bpffs while dynos run" test -e "/sys/fs/bpf/dynoplane/$app-state/dynos"
+pins="/sys/fs/bpf/dynoplane/$app-state-$(printf %s "$work/$app-state" | sha256sum | cut -c1-8)" # ProvisionerConfig.pinName
+check "the guard is pinned in bpffs while dynos run" test -e "$pins/dynos"
 
 kill -TERM "$demo_pid"; wait "$demo_pid"; demo_pid=
 check "demo exits after tearing down" grep -q 'nothing left behind' "$log"
@@ -64,7 +65,7 @@ check "no namespace left" test -z "$(ip netns list | grep "^dp-$app-")"
 gone() { local veth pid; while read -r veth pid; do [ ! -e "/sys/class/net/$veth" ] && [ ! -e "/proc/$pid" ] || return 1; done <<<"$mine"; }
 check "no dyno veth or process left" gone
 check "control socket removed" test ! -e "$DYNOPLANE_CONTROL_SOCKET"
-check "guard pins removed" test ! -e "/sys/fs/bpf/dynoplane/$app-state"
+check "guard pins removed" test ! -e "$pins"
 
 [ "$failed" -eq 0 ] || { echo "--- demo log ---"; cat "$log"; }
 echo "cli-e2e: $passed passed, $failed failed"

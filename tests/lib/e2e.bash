@@ -6,8 +6,9 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 run=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 work=$(mktemp -d "/tmp/dp-e2e-$run.XXXX")
-state="$work/t$run-state"                       # unique basename: the pins go to /sys/fs/bpf/dynoplane/t$run-state
-pins="/sys/fs/bpf/dynoplane/t$run-state"
+state="$work/t$run-state"
+# The guard's pins: the state folder's name and 8 hex digits of the SHA-256 of its path (ProvisionerConfig.pinName).
+pins="/sys/fs/bpf/dynoplane/t$run-state-$(printf %s "$state" | sha256sum | cut -c1-8)"
 pool="172.2$((RANDOM % 10)).$((RANDOM % 256)).0/24"
 export DYNOPLANE_CONTROL_SOCKET="$work/control.sock"
 D=./dynoplane

@@ -15,11 +15,23 @@ public record ProvisionerConfig(String pool, Path stateDir, DynoSandbox sandbox,
     private static final Path PINS = Path.of("/sys/fs/bpf/dynoplane");
 
     /**
-     * The default sandbox; the guard pinned under /sys/fs/bpf/dynoplane/, named after the state folder (dots
-     * become '_': bpffs reserves them).
+     * The default sandbox; the guard pinned under /sys/fs/bpf/dynoplane/, named after the state folder: its name
+     * (dots become '_': bpffs reserves them) and the first 8 hex digits of the SHA-256 of its absolute path, so that
+     * two planes whose state folders share a name never share (and unpin) one guard.
      */
     public ProvisionerConfig(String pool, Path stateDir) {
-        this(pool, stateDir, DynoSandbox.defaults(), PINS.resolve(stateDir.toAbsolutePath().getFileName().toString().replace('.', '_')));
+        this(pool, stateDir, DynoSandbox.defaults(), PINS.resolve(pinName(stateDir)));
+    }
+
+    /** {@code <state folder name>-<8 hex of sha256(absolute path)>}: {@code printf %s PATH | sha256sum | cut -c1-8} in a shell. */
+    static String pinName(Path stateDir) {
+        Path absolute = stateDir.toAbsolutePath().normalize();
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(absolute.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return absolute.getFileName().toString().replace('.', '_') + "-" + java.util.HexFormat.of().formatHex(digest, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     public static ProvisionerConfig defaults() {

@@ -37,7 +37,7 @@ final class ProvisionerFixture implements AutoCloseable {
         }
     }
 
-    /** This run's config: its guard pinned under /sys/fs/bpf/dynoplane/ by the state folder's unique name. */
+    /** This run's config: its guard pinned under /sys/fs/bpf/dynoplane/ by its state folder (ProvisionerConfig.pinName). */
     ProvisionerConfig config() { return new ProvisionerConfig(pool, state); }
 
     DynoSpec worker(int index) {
