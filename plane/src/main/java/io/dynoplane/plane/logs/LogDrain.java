@@ -77,7 +77,10 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
         for (LogLine line; (line = queue.poll()) != null; ) if (line != WAKE) dropped.incrementAndGet();
     }
 
-    void wake() { queue.offer(WAKE); }
+    /** Nudges the worker (a peer hung up); not once closing, when nothing is left for it to do and the queue must stay empty. */
+    void wake() {
+        if (!closing) queue.offer(WAKE);
+    }
 
     private void work() {
         try {
