@@ -61,20 +61,20 @@ public final class DynoProcess {
 
     private final Process process;
     private final NetworkNamespace netns;
-    private final String netnsInode;
     private final DynoSandbox sandbox;
     private final MemoryCgroup cgroup;
     private final Path runtimeDir;
     private final String hostname;
     private final CompletableFuture<Void> outputDrained;
     private final OutputStream stdin;
-    private Boolean stopped;
+    private volatile Boolean stopped;
+    private final Object bootCheckLock = new Object();
+    private ListenQueue bootCheck; // guarded by bootCheckLock; opened by the first boot check, closed when stopped
 
-    private DynoProcess(Process process, NetworkNamespace netns, String netnsInode, DynoSandbox sandbox, MemoryCgroup cgroup,
+    private DynoProcess(Process process, NetworkNamespace netns, DynoSandbox sandbox, MemoryCgroup cgroup,
                         Path runtimeDir, String hostname, CompletableFuture<Void> outputDrained, OutputStream stdin) {
         this.process = process;
         this.netns = netns;
-        this.netnsInode = netnsInode;
         this.sandbox = sandbox;
         this.cgroup = cgroup;
         this.runtimeDir = runtimeDir;
@@ -111,9 +111,8 @@ public final class DynoProcess {
         String environment = environmentScript(spec);
         Path release = spec.releaseDir().toAbsolutePath().normalize();
         if (!Files.isDirectory(release)) throw new ProvisioningException("release of dyno " + dyno + " is not a directory: " + release);
-        String netnsInode;
         try {
-            netnsInode = "net:[" + Files.getAttribute(netns.pin(), "unix:ino") + "]";
+            Files.getAttribute(netns.pin(), "unix:ino"); // the namespace is pinned (ip netns can see it), or nothing starts
         } catch (IOException e) {
             throw new ProvisioningException("network namespace " + netns.name() + " of dyno " + dyno + " is not pinned at " + netns.pin(), e);
         }
@@ -182,7 +181,7 @@ public final class DynoProcess {
                 }
             });
         }
-        return new DynoProcess(process, netns, netnsInode, sandbox, cgroup, runtimeDir, hostname, drained, attached ? process.getOutputStream() : null);
+        return new DynoProcess(process, netns, sandbox, cgroup, runtimeDir, hostname, drained, attached ? process.getOutputStream() : null);
     }
 
     /** The launcher's pid: a process in the dyno's network namespace (not its PID namespace), alive as long as the dyno. */
@@ -234,30 +233,32 @@ public final class DynoProcess {
     Path cgroupDir() { return cgroup.dir(); }
 
     /**
-     * True once a socket in the dyno's namespace listens on TCP {@code port} (what Heroku's boot
-     * check waits for), read from the namespace's own /proc/PID/net/tcp{,6}.
+     * True once something in the dyno's network namespace listens on TCP {@code port} (the boot check: the kernel has
+     * no event for "bound", so the manager asks). Asked with sock_diag on a socket opened inside the namespace, which
+     * the kernel answers from the listeners of that port alone: reading /proc/PID/net/tcp walks every TCP socket of the
+     * host, and with hundreds of dynos booting at once that walk took the plane's cores.
      */
     public boolean listensOn(int port) {
-        String hexPort = String.format(":%04X", port);
-        Path proc = Path.of("/proc", Long.toString(process.pid()));
         try {
-            // until nsenter has run, the launcher is still in the host's namespace: its table is not the dyno's
-            if (!netnsInode.equals(Files.readSymbolicLink(proc.resolve("ns/net")).toString())) return false;
-        } catch (IOException processGone) {
+            ListenQueue queue = bootCheck();
+            return queue != null && queue.read(port).isPresent();
+        } catch (RuntimeException namespaceGone) {
             return false;
         }
-        for (String table : List.of("tcp", "tcp6")) {
-            try {
-                for (String line : Files.readAllLines(proc.resolve("net").resolve(table))) {
-                    String[] f = line.trim().split("\\s+");
-                    // local_address is field 1 (ADDR:PORT in hex), st is field 3; 0A = LISTEN
-                    if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")) return true;
-                }
-            } catch (IOException | UncheckedIOException processGone) {
-                return false;
-            }
+    }
+
+    private ListenQueue bootCheck() {
+        synchronized (bootCheckLock) {
+            if (bootCheck == null && stopped == null) bootCheck = ListenQueue.open(netns.pin());
+            return bootCheck;
         }
-        return false;
+    }
+
+    private void closeBootCheck() {
+        synchronized (bootCheckLock) {
+            if (bootCheck != null) bootCheck.close();
+            bootCheck = null;
+        }
     }
 
     /**
@@ -295,6 +296,7 @@ public final class DynoProcess {
         if (!cgroup.remove(CLEANUP_TIMEOUT)) LOG.log(Level.WARNING, "memory cgroup " + cgroup.dir() + " still busy, left in place");
         deleteRecursively(runtimeDir);
         stopped = killed;
+        closeBootCheck();
         return killed;
     }
 
