@@ -525,10 +525,10 @@ final class DynoBench {
 
     /** Status code and body of one response with a Content-Length. */
     private static String[] readResponse(InputStream in) throws IOException {
-        String status = readLine(in);
+        String status = HttpLoad.readLine(in);
         if (status.length() < 12) throw new IOException("bad status line: " + status);
         int length = 0;
-        for (String line; !(line = readLine(in)).isEmpty(); ) {
+        for (String line; !(line = HttpLoad.readLine(in)).isEmpty(); ) {
             if (line.regionMatches(true, 0, "content-length:", 0, 15)) length = Integer.parseInt(line.substring(15).strip());
         }
         byte[] body = in.readNBytes(length);
@@ -536,14 +536,6 @@ final class DynoBench {
         return new String[] {status.substring(9, 12), new String(body, StandardCharsets.UTF_8)};
     }
 
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder(64);
-        for (int b; (b = in.read()) != '\n'; ) {
-            if (b < 0) throw new IOException("connection closed");
-            if (b != '\r') line.append((char) b);
-        }
-        return line.toString();
-    }
 
     private static final String CONNECT = """
             import socket, sys

@@ -82,7 +82,8 @@ final class HttpLoad {
         return status;
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    /** One CRLF- or LF-ended line, without its ending. */
+    static String readLine(InputStream in) throws IOException {
         StringBuilder line = new StringBuilder(64);
         for (int b; (b = in.read()) != '\n'; ) {
             if (b < 0) throw new IOException("connection closed");
