@@ -392,31 +392,38 @@ public final class Plane implements AutoCloseable {
         return manager.dynos(null);
     }
 
+    private static void closing(List<RuntimeException> failures, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+    }
+
     /** Drains the router, then stops and unwires every dyno; the isolation guard's pins go with the last dyno. */
     @Override
     public void close() {
         // The router first: it stops accepting and lets requests in flight finish (up to the grace period)
         // while their dynos still run; then every dyno gets its SIGTERM, all at once (one grace period in all).
         router.drain(config.manager().stopGrace());
-        RuntimeException failure = null;
-        try {
-            manager.close();
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        if (hairpinListener != null) isolation.denyHairpin(hairpinListener);
-        if (hairpin != null) hairpin.close();
-        if (nat != null) nat.close();
-        if (edge != null) edge.close();
-        router.close();
-        logs.close();
-        admin.close();
-        dynoMetrics.close();
-        boolean empty = failure == null && provisioner.leases().isEmpty();
-        provisioner.close();
-        neighbours.close();
-        if (empty) isolation.removePins(); // nothing left to guard: the maps and links go
-        else isolation.close();
+        List<RuntimeException> failures = new ArrayList<>();
+        closing(failures, manager::close);
+        boolean dynosGone = failures.isEmpty();
+        // Each of the rest is undone whatever happened before it: a host left half-configured is worse than an error.
+        if (hairpinListener != null) closing(failures, () -> isolation.denyHairpin(hairpinListener));
+        if (hairpin != null) closing(failures, hairpin::close);
+        if (nat != null) closing(failures, nat::close);
+        if (edge != null) closing(failures, edge::close);
+        closing(failures, router::close);
+        closing(failures, logs::close);
+        closing(failures, admin::close);
+        closing(failures, dynoMetrics::close);
+        closing(failures, neighbours::close);
+        boolean empty = dynosGone && provisioner.leases().isEmpty();
+        closing(failures, provisioner::close);
+        closing(failures, empty ? isolation::removePins : isolation::close); // nothing left to guard: the maps and links go
+        RuntimeException failure = failures.isEmpty() ? null : failures.getFirst();
+        failures.stream().skip(1).forEach(failure::addSuppressed);
         if (failure != null) throw failure;
     }
 }
