@@ -422,8 +422,9 @@ public final class Plane implements AutoCloseable {
         boolean empty = dynosGone && provisioner.leases().isEmpty();
         closing(failures, provisioner::close);
         closing(failures, empty ? isolation::removePins : isolation::close); // nothing left to guard: the maps and links go
-        RuntimeException failure = failures.isEmpty() ? null : failures.getFirst();
+        if (failures.isEmpty()) return;
+        RuntimeException failure = failures.getFirst();
         failures.stream().skip(1).forEach(failure::addSuppressed);
-        if (failure != null) throw failure;
+        throw failure;
     }
 }
