@@ -175,7 +175,7 @@ public final class Plane implements AutoCloseable {
                 config.logs().accept(LogLine.heroku("plane", "Removed " + removed + ", left by a previous run"));
             }
             warnIfUnprivilegedBpfAllowed(config);
-            neighbours = NeighbourTable.reserve(NEIGHBOUR_DYNOS);
+            neighbours = NeighbourTable.reserve(NEIGHBOUR_DYNOS, config.provisioner().stateDir().resolve("neighbours"));
             neighbours.raised().forEach((knob, values) -> config.logs().accept(LogLine.heroku("plane",
                     "Raised " + knob + " from " + values[0] + " to " + values[1] + " (two neighbour entries per dyno), until the plane stops")));
             PrometheusRegistry registry = new PrometheusRegistry();
