@@ -371,12 +371,10 @@ public final class Plane implements AutoCloseable {
     }
 
     private static RouteTable table(String domain, Map<String, List<Backend>> routes, Map<String, TrustedSources> trusted) {
-        RouteTable table = RouteTable.empty();
-        for (Map.Entry<String, List<Backend>> app : routes.entrySet()) {
-            table = table.with(app.getKey() + "." + domain, new AppRoute(app.getKey(), app.getValue(), false,
-                    trusted.getOrDefault(app.getKey(), TrustedSources.ANY)));
-        }
-        return table;
+        Map<String, AppRoute> byHost = new HashMap<>();
+        routes.forEach((app, web) -> byHost.put(app + "." + domain,
+                new AppRoute(app, web, false, trusted.getOrDefault(app, TrustedSources.ANY))));
+        return RouteTable.of(byHost);
     }
 
     /** Forgets an app the router was told to expect (it was destroyed before the manager ever ran it). */

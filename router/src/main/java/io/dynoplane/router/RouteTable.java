@@ -23,6 +23,21 @@ public final class RouteTable {
         return EMPTY;
     }
 
+    /**
+     * A table of every {@code host} to its route at once (hosts normalised like Host headers): one copy, where adding
+     * them one by one with {@link #with} copies the table once per host.
+     */
+    public static RouteTable of(Map<String, AppRoute> routes) {
+        Map<String, AppRoute> byHost = new HashMap<>();
+        routes.forEach((host, route) -> {
+            Objects.requireNonNull(route, "route");
+            String key = normalizeHost(host);
+            if (key == null) throw new IllegalArgumentException("not a host: '" + host + "'");
+            byHost.put(key, route);
+        });
+        return new RouteTable(Map.copyOf(byHost));
+    }
+
     /** A copy of this table with {@code host} (normalised like a Host header) routed to {@code route}. */
     public RouteTable with(String host, AppRoute route) {
         Objects.requireNonNull(route, "route");

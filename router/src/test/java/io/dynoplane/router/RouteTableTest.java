@@ -33,6 +33,14 @@ class RouteTableTest {
     }
 
     @Test
+    void aWholeTableAtOnceIsNormalisedLikeOneHostAtATime() {
+        RouteTable table = RouteTable.of(java.util.Map.of("Hello.Localhost:443", HELLO, "other.localhost", HELLO));
+        assertThat(table.routes()).containsOnlyKeys("hello.localhost", "other.localhost");
+        assertThat(table.lookup("HELLO.localhost:8080")).contains(HELLO);
+        assertThatThrownBy(() -> RouteTable.of(java.util.Map.of("", HELLO))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void ipv6LiteralsKeepTheirBrackets() {
         RouteTable table = RouteTable.empty().with("[::1]", HELLO);
         assertThat(table.lookup("[::1]:8080")).contains(HELLO);
