@@ -38,7 +38,10 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * static files, keep-alive), far faster than one proxy thread. The three proxies listen on 127.0.0.1 in the root
  * namespace and forward to 198.18.N.2:80: the router in this JVM ({@code Router.start}, one io thread, routing by
  * Host), HAProxy ({@code nbthread 1}, {@code http-reuse always}) and nginx ({@code worker_processes 1}, upstream
- * keepalive 1024). All get the same Host header and keep both sides alive.
+ * keepalive 1024). All get the same Host header and keep both sides alive, and all do the same header work as the
+ * router (Heroku's): X-Forwarded-For/-Proto/-Port, X-Request-Start and a new UUID X-Request-Id to the dyno, Via both
+ * ways, the request id back to the client. So each puts the same bytes on the wire, and wrk and the dyno (which share
+ * a core) parse the same amount whichever proxy is in front.
  *
  * <p>Load: wrk, one thread, closed loop ({@code -c} connections each sending its next request when the last
  * response is in). wrk's latencies are not corrected for coordinated omission; at saturation that matters little
@@ -428,6 +431,14 @@ final class RouterBench {
                 frontend fe
                   bind %s:%d
                   option forwardfor
+                  unique-id-format %%[uuid()]
+                  unique-id-header X-Request-Id
+                  http-request set-header X-Forwarded-Proto http
+                  http-request set-header X-Forwarded-Port %%[dst_port]
+                  http-request set-header X-Request-Start %%[date(0,ms)]
+                  http-request add-header Via "1.1 bench"
+                  http-response set-header X-Request-Id %%[unique-id]
+                  http-response add-header Via "1.1 bench"
                   use_backend be if { req.hdr(host) -i %s }
                 backend be
                   server web1 %s:%d maxconn 0
@@ -474,6 +485,13 @@ final class RouterBench {
                       proxy_set_header Connection "";
                       proxy_set_header Host $host;
                       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                      proxy_set_header X-Forwarded-Proto $scheme;
+                      proxy_set_header X-Forwarded-Port $server_port;
+                      proxy_set_header X-Request-Start $msec;
+                      proxy_set_header X-Request-Id $request_id;
+                      proxy_set_header Via "1.1 bench";
+                      add_header X-Request-Id $request_id always;
+                      add_header Via "1.1 bench" always;
                     }
                   }
                 }
