@@ -49,8 +49,12 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case in the same round,
  * median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated per round).
  *
- * <p>CPU: with two or more cores (and no {@code --no-pin}) the proxy under test gets core 0 (HAProxy's and nginx's
- * processes, and this whole JVM, since the router runs in it), wrk and the dyno share the rest.
+ * <p>CPU: with two or more cores (and no {@code --no-pin}) each proxy's one worker thread gets core 0: HAProxy's and
+ * nginx's processes, and the router's event loop ({@code RouterConfig.ioCpus}). wrk and the dyno share the other
+ * cores, and so do this JVM's other threads (collector, compilers, this bench's own), as they would on an edge whose
+ * event loops have cores of their own: on core 0 a collector or compiler thread holds the loop's core for a whole
+ * scheduler slice, milliseconds of tail latency for every request in flight. The router's CPU per request counts
+ * the whole JVM, those threads included.
  */
 final class RouterBench {
     private static final int WEB_DYNOS = 8;
@@ -65,7 +69,7 @@ final class RouterBench {
         String key() { return name().toLowerCase(Locale.ROOT); }
     }
 
-    /** The machine's cores, counted before this JVM pins itself to core 0. */
+    /** The machine's cores, counted before this JVM moves itself off core 0. */
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     record Case(int kb, int connections) {
@@ -152,10 +156,12 @@ final class RouterBench {
             Topology topology = Topology.create(tag);
             String dyno = topology.dynoAddress();
             log("run %s: dyno namespace %s at %s behind veth %s (%s), files in %s", tag, topology.ns, dyno, topology.veth, topology.hostAddress(), dir);
-            if (pin) exec("", "taskset", "-a", "-p", "-c", "0", Long.toString(ProcessHandle.current().pid()));
+            // Every thread of this JVM off core 0 first; the router's event loop then pins itself there.
+            if (pin) exec("", "taskset", "-a", "-p", "-c", otherCores(), Long.toString(ProcessHandle.current().pid()));
 
             startDyno(dir, topology, pin);
-            router = Router.start(new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1));
+            RouterConfig routerConfig = new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1);
+            router = Router.start(pin ? routerConfig.withIoCpus(List.of(0)) : routerConfig);
             // Eight web dynos, all the one nginx: the router caps an app at 200 requests in flight per web dyno
             // (Heroku's H11), so 1,024 connections need at least six; HAProxy and nginx have no such cap.
             InetSocketAddress dynoAddress = new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT);
@@ -186,13 +192,14 @@ final class RouterBench {
             json.put("seconds", options.seconds());
             json.put("cores", cores);
             json.put("pinned", pin);
+            if (pin) json.put("router_pinning", "event loop on core 0, the JVM's other threads on the others");
             json.put("loadavg_start", loadAverage());
             json.put("load_generator", "wrk -t1 closed loop (no CO correction)");
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
             json.put("nginx_version", nginxVersion);
             System.out.printf("router: run %s, %d round(s) of %.0f s per target and case, wrk -t1, %s, router transport %s, %s, nginx %s%n",
-                    tag, options.rounds(), options.seconds(), pin ? "proxy on core 0, wrk and dyno on the others" : "unpinned",
+                    tag, options.rounds(), options.seconds(), pin ? "proxy worker on core 0, wrk, dyno and the JVM's other threads on the others" : "unpinned",
                     router.transportName(), haproxyVersion, nginxVersion);
 
             log("warm-up: the router alone %d s at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", options.quick() ? 2 : 10, options.warmupSeconds());

@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** The few libc functions the bindings need: interface names, formatting a {@code va_list}, errno names. */
+/** The few libc functions the bindings need: interface names, formatting a {@code va_list}, errno names, CPU affinity. */
 final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -27,6 +27,11 @@ final class Libc {
     // unsigned int if_nametoindex(const char *ifname)
     private static final MethodHandle IF_NAMETOINDEX = LINKER.downcallHandle(
             LIBC.findOrThrow("if_nametoindex"), FunctionDescriptor.of(JAVA_INT, ADDRESS), CAPTURE_ERRNO);
+    // int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask), sched_getaffinity(...): pid 0 = the calling thread
+    private static final MethodHandle SCHED_SETAFFINITY = LINKER.downcallHandle(
+            LIBC.findOrThrow("sched_setaffinity"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), CAPTURE_ERRNO);
+    private static final MethodHandle SCHED_GETAFFINITY = LINKER.downcallHandle(
+            LIBC.findOrThrow("sched_getaffinity"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), CAPTURE_ERRNO);
     // int vsnprintf(char *str, size_t size, const char *format, va_list ap): a va_list parameter is a pointer on x86_64
     private static final MethodHandle VSNPRINTF = LINKER.downcallHandle(
             LIBC.findOrThrow("vsnprintf"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
@@ -55,6 +60,24 @@ final class Libc {
     static int if_nametoindex(MemorySegment callState, MemorySegment ifname) {
         try {
             return (int) IF_NAMETOINDEX.invokeExact(callState, ifname);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** 0, or -1 with errno in {@code callState}. */
+    static int sched_setaffinity(MemorySegment callState, int pid, MemorySegment mask) {
+        try {
+            return (int) SCHED_SETAFFINITY.invokeExact(callState, pid, mask.byteSize(), mask);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    /** 0 (glibc zero-fills the mask past the kernel's CPUs), or -1 with errno in {@code callState}. */
+    static int sched_getaffinity(MemorySegment callState, int pid, MemorySegment mask) {
+        try {
+            return (int) SCHED_GETAFFINITY.invokeExact(callState, pid, mask.byteSize(), mask);
         } catch (Throwable t) {
             throw propagate(t);
         }

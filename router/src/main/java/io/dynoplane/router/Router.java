@@ -1,5 +1,6 @@
 package io.dynoplane.router;
 
+import io.dynoplane.ffm.ThreadAffinity;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,6 +13,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -20,7 +22,9 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -139,6 +143,7 @@ public final class Router implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory("router-" + transport.label()), transport.newIoHandlerFactory());
         try {
+            pinEventLoops(group, config.ioCpus());
             Map<EventLoop, BackendPool> pools = new HashMap<>();
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
@@ -213,6 +218,24 @@ public final class Router implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
+        }
+    }
+
+    /** Event loop i onto {@code cpus[i % size]}, each pinning itself (sched_setaffinity acts on the calling thread). */
+    private static void pinEventLoops(EventLoopGroup group, List<Integer> cpus) {
+        if (cpus.isEmpty()) {
+            return;
+        }
+        int i = 0;
+        for (EventExecutor loop : group) {
+            int cpu = cpus.get(i++ % cpus.size());
+            BitSet mask = new BitSet();
+            mask.set(cpu);
+            Future<?> pinned = loop.submit(() -> ThreadAffinity.pinCurrentThread(mask)).awaitUninterruptibly();
+            if (!pinned.isSuccess()) {
+                throw new IllegalArgumentException("router ioCpus " + cpus + ": cannot pin an event loop to CPU " + cpu
+                        + ": " + pinned.cause().getMessage(), pinned.cause());
+            }
         }
     }
 

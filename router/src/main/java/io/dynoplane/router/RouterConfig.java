@@ -1,6 +1,7 @@
 package io.dynoplane.router;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -11,8 +12,11 @@ import java.util.regex.Pattern;
  * @param routerName goes into {@code Via: 1.1 <routerName>}, so it must be a plain token
  * @param ioThreads  event loops; 0 lets Netty choose (twice the cores)
  * @param tls        a second, TLS listener (HTTP/1.1 and HTTP/2 by ALPN, certificate by SNI); null for none
+ * @param ioCpus     CPUs for the event loops, loop i on {@code ioCpus[i % size]}; empty: wherever the scheduler
+ *                   puts them. Give them cores the JVM's other threads are kept off, or a collector or compiler
+ *                   thread can hold the loop's core for a whole scheduler slice (milliseconds of tail latency).
  */
-public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls) {
+public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls, List<Integer> ioCpus) {
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]+");
 
     public RouterConfig {
@@ -24,6 +28,17 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
         if (ioThreads < 0) {
             throw new IllegalArgumentException("ioThreads must be >= 0 (0 = Netty default): " + ioThreads);
         }
+        ioCpus = List.copyOf(Objects.requireNonNull(ioCpus, "ioCpus"));
+        for (int cpu : ioCpus) {
+            if (cpu < 0) {
+                throw new IllegalArgumentException("ioCpus must be CPU numbers >= 0: " + ioCpus);
+            }
+        }
+    }
+
+    /** Event loops not pinned. */
+    public RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls) {
+        this(listen, routerName, ioThreads, tls, List.of());
     }
 
     /** Plain HTTP only. */
@@ -33,6 +48,11 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
 
     /** The same, with a TLS listener. */
     public RouterConfig withTls(RouterTls tls) {
-        return new RouterConfig(listen, routerName, ioThreads, Objects.requireNonNull(tls, "tls"));
+        return new RouterConfig(listen, routerName, ioThreads, Objects.requireNonNull(tls, "tls"), ioCpus);
+    }
+
+    /** The same, with the event loops pinned to {@code cpus}. */
+    public RouterConfig withIoCpus(List<Integer> cpus) {
+        return new RouterConfig(listen, routerName, ioThreads, tls, cpus);
     }
 }

@@ -17,7 +17,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -71,6 +77,66 @@ class RouterLifecycleTest {
                 assertThat(client.send("GET /e HTTP/1.1\r\nHost: app.localhost\r\n\r\n").body()).contains("backend=e");
             }
         }
+    }
+
+    @Test
+    void ioCpusPinEveryEventLoopAndNothingElse() throws Exception {
+        int lastCpu = Runtime.getRuntime().availableProcessors() - 1;
+        Set<String> before = routerThreads().keySet();
+        try (TestBackend dyno = TestBackend.start("p");
+             Router router = Router.start(new RouterConfig(new InetSocketAddress(LOOPBACK, 0), "test-router", 2, null, List.of(lastCpu)))) {
+            try (RawHttp client = new RawHttp(routeAppTo(router, dyno))) {
+                assertThat(client.send("GET /p HTTP/1.1\r\nHost: app.localhost\r\n\r\n").body()).contains("backend=p");
+            }
+            Map<String, String> started = new HashMap<>(routerThreads());
+            started.keySet().removeAll(before);
+            assertThat(started).as("the router's two event loops, as the kernel sees them").hasSize(2);
+            assertThat(started.values()).containsOnly(Integer.toString(lastCpu));
+            assertThat(cpusAllowed(Path.of("/proc/thread-self/status"))).as("the test's own thread").isNotEqualTo(Integer.toString(lastCpu));
+        }
+    }
+
+    @Test
+    void ioCpusTheMachineLacksFailNamingTheCpuAndLeaveNoLoop() throws Exception {
+        Set<String> before = routerThreads().keySet();
+        assertThatThrownBy(() -> Router.start(new RouterConfig(new InetSocketAddress(LOOPBACK, 0), "test-router", 1, null, List.of(4000))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CPU 4000")
+                .hasMessageContaining("EINVAL");
+        // The group's termination future completes just before its thread exits; /proc is the only witness of the exit.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Set<String> after;
+        while (true) {
+            after = new HashSet<>(routerThreads().keySet());
+            after.removeAll(before);
+            if (after.isEmpty() || System.nanoTime() > deadline) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        assertThat(after).as("event loop threads left running").isEmpty();
+        assertThatThrownBy(() -> new RouterConfig(new InetSocketAddress(LOOPBACK, 0), "r", 1, null, List.of(-1)))
+                .hasMessageContaining("ioCpus");
+    }
+
+    /** This JVM's router event loop threads (tid → Cpus_allowed_list), from /proc. */
+    private static Map<String, String> routerThreads() throws IOException {
+        Map<String, String> threads = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    if (Files.readAllLines(task.resolve("comm")).getFirst().startsWith("router-")) {
+                        threads.put(task.getFileName().toString(), cpusAllowed(task.resolve("status")));
+                    }
+                } catch (java.nio.file.NoSuchFileException exited) {
+                    // a thread that ended while we listed
+                }
+            }
+        }
+        return threads;
+    }
+
+    private static String cpusAllowed(Path status) throws IOException {
+        return Files.readAllLines(status).stream().filter(l -> l.startsWith("Cpus_allowed_list:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElseThrow();
     }
 
     /** Routes app.localhost to {@code dyno}; returns the router's port. */
