@@ -40,6 +40,7 @@ final class BackendPool {
                 .channel(transport.socketChannelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(limits.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true);
+        transport.applySocketOptions(bootstrap::option);
     }
 
     /**

@@ -174,6 +174,7 @@ public final class Router implements AutoCloseable {
                             pipelines.plain(ch);
                         }
                     });
+            transport.applySocketOptions(bootstrap::childOption);
 
             // Register first: a name clash should fail before anything listens.
             if (registry != null) {

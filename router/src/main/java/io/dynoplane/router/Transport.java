@@ -1,6 +1,7 @@
 package io.dynoplane.router;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -8,9 +9,15 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
+import io.netty.channel.uring.IoUringBufferRingConfig;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+
+import java.util.Map;
 
 /** The native transports the router runs on: io_uring, with epoll only where io_uring is missing. */
 enum Transport {
@@ -27,7 +34,19 @@ enum Transport {
 
         @Override
         IoHandlerFactory newIoHandlerFactory() {
-            return IoUringIoHandler.newFactory();
+            // A ring of provided buffers per loop: sockets read with one multishot recv each, a completion per
+            // arrival with the data in it, instead of a poll completion, a recv submission and its completion.
+            return IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setBufferRingConfig(IoUringBufferRingConfig.builder()
+                    .bufferGroupId(BUFFER_GROUP)
+                    .bufferRingSize((short) 1024)
+                    .batchSize(64)
+                    .allocator(new IoUringAdaptiveBufferRingAllocator())
+                    .build()));
+        }
+
+        @Override
+        Map<ChannelOption<?>, Object> socketOptions() {
+            return Map.of(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
         }
 
         @Override
@@ -57,6 +76,11 @@ enum Transport {
         }
 
         @Override
+        Map<ChannelOption<?>, Object> socketOptions() {
+            return Map.of();
+        }
+
+        @Override
         Class<? extends ServerChannel> serverChannelType() {
             return EpollServerSocketChannel.class;
         }
@@ -68,6 +92,8 @@ enum Transport {
     };
 
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
+    /** The io_uring loops' ring of provided receive buffers. */
+    private static final short BUFFER_GROUP = 1;
 
     private final String label;
 
@@ -84,6 +110,15 @@ enum Transport {
     abstract Throwable unavailabilityCause();
 
     abstract IoHandlerFactory newIoHandlerFactory();
+
+    /** Options for every connected socket of this transport, client and dyno side. */
+    abstract Map<ChannelOption<?>, Object> socketOptions();
+
+    /** Sets {@link #socketOptions()} through {@code option} (a bootstrap's option or childOption). */
+    @SuppressWarnings("unchecked")
+    void applySocketOptions(java.util.function.BiConsumer<ChannelOption<Object>, Object> option) {
+        socketOptions().forEach((name, value) -> option.accept((ChannelOption<Object>) name, value));
+    }
 
     abstract Class<? extends ServerChannel> serverChannelType();
 
