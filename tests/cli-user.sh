@@ -27,8 +27,21 @@ usage_error "scale count not a number" web=x $D ps:scale web=x -a "$app"
 usage_error "config:set without =" NOEQUALS $D config:set NOEQUALS -a "$app"
 usage_error "scale with nothing to scale" TYPE=N $D ps:scale -a "$app"
 
-check "the daemon starts and says Ready." start_daemon "$work/up.log"
+out=$(timeout 60 $D up --port 0 --admin-port 0 --state "$state" --pool "$pool" --router-cpus 3-1 2>&1); rc=$?
+check "up --router-cpus 3-1 exits 1 naming it, starting nothing" bash -c '[ "$1" -eq 1 ] && grep -qF -- "3-1" <<<"$2"' _ "$rc" "$out"
+
+# The router's event loop pinned to the last CPU: one loop, and the kernel says where it may run.
+last_cpu=$(( $(nproc) - 1 ))
+check "the daemon starts with --router-cpus $last_cpu and says Ready." start_daemon "$work/up.log" --router-cpus "$last_cpu"
 [ -n "$router_port" ] || { cat "$work/up.log"; finish cli-user; exit 1; }
+router_cpus() { # the Cpus_allowed_list of each of the daemon's router event loop threads, one per line
+  local task
+  for task in /proc/"$daemon_pid"/task/*; do
+    grep -q '^router-' "$task/comm" 2>/dev/null && awk '/^Cpus_allowed_list:/ {print $2}' "$task/status"
+  done
+}
+loops=$(router_cpus)
+check "its one router event loop may run on CPU $last_cpu only (got: ${loops//$'\n'/ })" [ "$loops" = "$last_cpu" ]
 
 out=$($D apps:create Bad_Name 2>&1); rc=$?
 check "apps:create with a bad name exits 1 naming it" bash -c '[ "$1" -eq 1 ] && grep -qF "Bad_Name" <<<"$2"' _ "$rc" "$out"

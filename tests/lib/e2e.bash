@@ -22,11 +22,11 @@ check() { # description command...
   if "$@"; then passed=$((passed + 1)); echo "ok - $what"; else failed=$((failed + 1)); echo "not ok - $what"; fi
 }
 
-# Starts `./dynoplane up` on this run's state, pool and socket, logging to $1; waits for 'Ready.' (or its death).
-# The wrapper execs java, so $daemon_pid is the daemon's JVM.
-start_daemon() { # log
-  daemon_log=$1
-  $D up --port 0 --admin-port 0 --state "$state" --pool "$pool" >"$daemon_log" 2>&1 &
+# Starts `./dynoplane up` on this run's state, pool and socket (and any further options), logging to $1; waits
+# for 'Ready.' (or its death). The wrapper execs java, so $daemon_pid is the daemon's JVM.
+start_daemon() { # log [up options...]
+  daemon_log=$1; shift
+  $D up --port 0 --admin-port 0 --state "$state" --pool "$pool" "$@" >"$daemon_log" 2>&1 &
   daemon_pid=$!
   timeout 300 grep -q -m1 '^Ready\.' <(tail -n +1 -F "$daemon_log" --pid "$daemon_pid" 2>/dev/null)
   router_port=$(grep -o -m1 'Router listening on http://127\.0\.0\.1:[0-9]*' "$daemon_log" | grep -o '[0-9]*$')

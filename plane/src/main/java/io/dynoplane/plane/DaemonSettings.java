@@ -4,6 +4,7 @@ import io.dynoplane.plane.api.ControlApi;
 import io.dynoplane.provisioner.ProvisionerConfig;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -12,24 +13,25 @@ import java.util.function.Consumer;
  * store in {@code store/}, the /30 lease journal beside it), the dyno address pool, the uplink (null:
  * no egress) and the control socket.
  */
-record DaemonSettings(int port, int adminPort, Path state, String pool, String uplink, Path socket) {
+record DaemonSettings(int port, int adminPort, Path state, String pool, String uplink, Path socket, List<Integer> routerCpus) {
     static final Path DEFAULT_STATE = Path.of("/var/lib/dynoplane");
 
     static DaemonSettings defaults() {
-        return new DaemonSettings(8080, 9080, DEFAULT_STATE, ProvisionerConfig.defaults().pool(), null, ControlApi.defaultPath());
+        return new DaemonSettings(8080, 9080, DEFAULT_STATE, ProvisionerConfig.defaults().pool(), null, ControlApi.defaultPath(), List.of());
     }
 
-    /** Applies {@code --port}, {@code --admin-port}, {@code --state}, {@code --pool}, {@code --uplink}; other keys are the caller's. */
+    /** Applies {@code --port}, {@code --admin-port}, {@code --state}, {@code --pool}, {@code --uplink}, {@code --router-cpus}; other keys are the caller's. */
     DaemonSettings with(Map<String, String> options, String command) {
         DaemonSettings s = this;
         for (Map.Entry<String, String> o : options.entrySet()) {
             String value = o.getValue();
             s = switch (o.getKey()) {
-                case "port" -> new DaemonSettings(port(command, "--port", value), s.adminPort, s.state, s.pool, s.uplink, s.socket);
-                case "admin-port" -> new DaemonSettings(s.port, port(command, "--admin-port", value), s.state, s.pool, s.uplink, s.socket);
-                case "state" -> new DaemonSettings(s.port, s.adminPort, Path.of(value).toAbsolutePath(), s.pool, s.uplink, s.socket);
-                case "pool" -> new DaemonSettings(s.port, s.adminPort, s.state, value, s.uplink, s.socket);
-                case "uplink" -> new DaemonSettings(s.port, s.adminPort, s.state, s.pool, value, s.socket);
+                case "port" -> new DaemonSettings(port(command, "--port", value), s.adminPort, s.state, s.pool, s.uplink, s.socket, s.routerCpus);
+                case "admin-port" -> new DaemonSettings(s.port, port(command, "--admin-port", value), s.state, s.pool, s.uplink, s.socket, s.routerCpus);
+                case "state" -> new DaemonSettings(s.port, s.adminPort, Path.of(value).toAbsolutePath(), s.pool, s.uplink, s.socket, s.routerCpus);
+                case "pool" -> new DaemonSettings(s.port, s.adminPort, s.state, value, s.uplink, s.socket, s.routerCpus);
+                case "uplink" -> new DaemonSettings(s.port, s.adminPort, s.state, s.pool, value, s.socket, s.routerCpus);
+                case "router-cpus" -> new DaemonSettings(s.port, s.adminPort, s.state, s.pool, s.uplink, s.socket, cpus(command, value));
                 default -> s;
             };
         }
@@ -46,10 +48,28 @@ record DaemonSettings(int port, int adminPort, Path state, String pool, String u
         throw new IllegalArgumentException(command + ": " + flag + " must be a port from 0 to 65535, got '" + value + "'");
     }
 
+    /** {@code 0}, {@code 2,3} or {@code 0-3}: CPU numbers, each at most once. */
+    static List<Integer> cpus(String command, String value) {
+        java.util.TreeSet<Integer> cpus = new java.util.TreeSet<>();
+        try {
+            for (String part : value.split(",", -1)) {
+                String[] range = part.strip().split("-", -1);
+                int from = Integer.parseInt(range[0].strip()), to = range.length == 2 ? Integer.parseInt(range[1].strip()) : from;
+                if (range.length > 2 || from < 0 || to < from || to > 4095) throw new NumberFormatException(part);
+                for (int cpu = from; cpu <= to; cpu++) {
+                    if (!cpus.add(cpu)) throw new NumberFormatException(part);
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(command + ": --router-cpus must list CPUs like 0 or 2,3 or 0-3, each once, got '" + value + "'");
+        }
+        return List.copyOf(cpus);
+    }
+
     Path storeDir() { return state.resolve("store"); }
 
     Plane.Config planeConfig(Consumer<LogLine> logs) {
-        return Plane.Config.defaults(port, logs).withAdminPort(adminPort).withProvisioner(new ProvisionerConfig(pool, state));
+        return Plane.Config.defaults(port, logs).withAdminPort(adminPort).withProvisioner(new ProvisionerConfig(pool, state)).withRouterCpus(routerCpus);
     }
 
     /**

@@ -28,7 +28,7 @@ final class Demo {
                 if (args.isEmpty()) throw new IllegalArgumentException("demo: " + flag + " needs a value");
                 String value = args.pop();
                 switch (flag) {
-                    case "--port", "--admin-port", "--state", "--pool", "--uplink" -> daemonOptions.put(flag.substring(2), value);
+                    case "--port", "--admin-port", "--state", "--pool", "--uplink", "--router-cpus" -> daemonOptions.put(flag.substring(2), value);
                     case "--web" -> web = parseInt(flag, value, 1, 100);
                     case "--app" -> app = Path.of(value);
                     default -> throw new IllegalArgumentException("demo: unknown option '" + flag + "'");

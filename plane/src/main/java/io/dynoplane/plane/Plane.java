@@ -52,22 +52,27 @@ import java.util.function.Consumer;
 public final class Plane implements AutoCloseable {
     /**
      * Where the router listens, the domain apps hang under ({@code hello.<domain>}), the lifecycle rules,
-     * where the plane's own lines go ({@code logs}) and where each app's lines go ({@code appLogs}).
+     * where the plane's own lines go ({@code logs}), where each app's lines go ({@code appLogs}) and the CPUs
+     * the router's event loops are pinned to, one loop each ({@code routerCpus}; empty: two loops per core, unpinned).
      */
     public record Config(InetSocketAddress routerListen, InetSocketAddress adminListen, String domain, ProvisionerConfig provisioner,
-                         ManagerConfig manager, Consumer<LogLine> logs, BiConsumer<String, LogLine> appLogs) {
+                         ManagerConfig manager, Consumer<LogLine> logs, BiConsumer<String, LogLine> appLogs, List<Integer> routerCpus) {
+        public Config {
+            routerCpus = List.copyOf(routerCpus);
+        }
+
         /** Router on 127.0.0.1:{@code routerPort}, metrics on an ephemeral loopback port, Heroku's lifecycle, every line to {@code logs}. */
         public static Config defaults(int routerPort, Consumer<LogLine> logs) {
             return new Config(new InetSocketAddress("127.0.0.1", routerPort), new InetSocketAddress("127.0.0.1", 0), "localhost",
-                    ProvisionerConfig.defaults(), ManagerConfig.defaults(), logs, (app, line) -> logs.accept(line));
+                    ProvisionerConfig.defaults(), ManagerConfig.defaults(), logs, (app, line) -> logs.accept(line), List.of());
         }
 
         public Config withProvisioner(ProvisionerConfig provisioner) {
-            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs, routerCpus);
         }
 
         public Config withManager(ManagerConfig manager) {
-            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs, routerCpus);
         }
 
         public Config withTimeouts(Duration bootTimeout, Duration stopGrace) {
@@ -75,11 +80,15 @@ public final class Plane implements AutoCloseable {
         }
 
         public Config withAdminPort(int port) {
-            return new Config(routerListen, new InetSocketAddress("127.0.0.1", port), domain, provisioner, manager, logs, appLogs);
+            return new Config(routerListen, new InetSocketAddress("127.0.0.1", port), domain, provisioner, manager, logs, appLogs, routerCpus);
         }
 
         public Config withAppLogs(BiConsumer<String, LogLine> appLogs) {
-            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs);
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs, routerCpus);
+        }
+
+        public Config withRouterCpus(List<Integer> cpus) {
+            return new Config(routerListen, adminListen, domain, provisioner, manager, logs, appLogs, cpus);
         }
     }
 
@@ -179,7 +188,10 @@ public final class Plane implements AutoCloseable {
             neighbours.raised().forEach((knob, values) -> config.logs().accept(LogLine.heroku("plane",
                     "Raised " + knob + " from " + values[0] + " to " + values[1] + " (two neighbour entries per dyno), until the plane stops")));
             PrometheusRegistry registry = new PrometheusRegistry();
-            router = Router.start(new RouterConfig(config.routerListen(), "dynoplane", 0), registry);
+            RouterConfig routerConfig = config.routerCpus().isEmpty()
+                    ? new RouterConfig(config.routerListen(), "dynoplane", 0)
+                    : new RouterConfig(config.routerListen(), "dynoplane", config.routerCpus().size()).withIoCpus(config.routerCpus());
+            router = Router.start(routerConfig, registry);
             Map<String, List<Backend>> booting = new TreeMap<>();
             Map<String, TrustedSources> trusted = new HashMap<>();
             expected.forEach((app, e) -> {

@@ -29,7 +29,7 @@ class PlaneHairpinTest {
             String uplink = up.name, uplinkAddress = up.address(), net = up.cidr();
             Plane.Config config = new Plane.Config(new InetSocketAddress("0.0.0.0", 0), new InetSocketAddress("127.0.0.1", 0), "localhost",
                     new ProvisionerConfig("172.31." + ThreadLocalRandom.current().nextInt(256) + ".0/24", up.state),
-                    io.dynoplane.plane.manager.ManagerConfig.defaults(), line -> logs.add(line.toString()), (app, line) -> logs.add(line.toString()));
+                    io.dynoplane.plane.manager.ManagerConfig.defaults(), line -> logs.add(line.toString()), (app, line) -> logs.add(line.toString()), java.util.List.of());
             Plane plane = Plane.start(config);
             String cgroup;
             try {
