@@ -67,11 +67,12 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         return decoder.undecodedBytes() > 0;
     }
 
-    void attach(ProxyExchange exchange, boolean headRequest, boolean upgrade) {
+    /** {@code passThrough}: the client can take the response as the dyno's bytes ({@link PassThroughHead}). */
+    void attach(ProxyExchange exchange, boolean headRequest, boolean upgrade, boolean passThrough) {
         owner = exchange;
         upgradeRequested = upgrade;
         skippingInterim = false;
-        decoder.expectResponseTo(headRequest);
+        decoder.expectResponseTo(headRequest, passThrough && !upgrade);
     }
 
     void detach() {
@@ -87,6 +88,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpResponse response) {
             responseHead(ctx, response);
+        } else if (msg instanceof PassThroughHead head) {
+            passThroughHead(ctx, head);
         } else if (msg instanceof HttpContent content) {
             responseContent(ctx, content);
         } else {
@@ -120,6 +123,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange.onResponseHead(response);
+    }
+
+    private void passThroughHead(ChannelHandlerContext ctx, PassThroughHead head) {
+        ProxyExchange exchange = owner;
+        if (exchange == null) {
+            head.release();
+            ctx.close(); // nobody asked: the connection is out of sync
+            return;
+        }
+        exchange.onPassThroughHead(head);
     }
 
     private void responseContent(ChannelHandlerContext ctx, HttpContent content) {

@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -137,7 +136,7 @@ final class ClientPipelines {
         p.addLast("idle", new IdleTimeout(limits.clientIdleTimeout().toNanos()))
                 .addLast("head", new HeadTimeout(limits.headTimeout().toNanos(), onHeadTimeout))
                 .addLast("decode", new StrictRequestDecoder())
-                .addLast("encode", new HttpResponseEncoder())
+                .addLast("encode", new ClientResponseEncoder())
                 .addLast("arrival", ArrivalStamper.INSTANCE)
                 .addLast("expect", new ExpectContinue())
                 .addLast("flow", new FlowControlHandler())

@@ -72,6 +72,8 @@ final class ExpectContinue extends ChannelDuplexHandler {
         // may the next request's 100 Continue go out, or it would land in the middle of a body.
         if (msg instanceof HttpResponse response) {
             inFinalResponse = response.status().codeClass() != HttpStatusClass.INFORMATIONAL;
+        } else if (msg instanceof PassThroughHead) {
+            inFinalResponse = true; // only final responses pass through
         }
         boolean finalResponseEnds = inFinalResponse && msg instanceof LastHttpContent;
         ctx.write(msg, promise);

@@ -1,5 +1,8 @@
 package io.dynoplane.router;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -13,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Pure header rewriting between client, router and dyno. No I/O, so it is unit-tested directly. */
@@ -166,6 +170,29 @@ final class ForwardHeaders {
         h.remove(HttpHeaderNames.TRAILER);
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
         h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    private static final byte[] X_REQUEST_ID_PREFIX = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] VIA_PREFIX = "\r\nvia: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE_END = "\r\nconnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The head a client gets for a passed-through dyno head ({@link PassThroughHead}, which has nothing the router
+     * rewrites): the dyno's lines, then the router's own, as {@link RequestRouter} adds them to any other response:
+     * X-Request-Id, Via (the dyno sent none to append to) and, if the connection closes after it, Connection.
+     */
+    static ByteBuf passThroughHead(ByteBufAllocator alloc, ByteBuf dynoLines, String requestId, String routerName,
+                                   boolean close) {
+        String via = viaHop(routerName);
+        ByteBuf out = alloc.buffer(dynoLines.readableBytes() + requestId.length() + via.length() + 64);
+        out.writeBytes(dynoLines, dynoLines.readerIndex(), dynoLines.readableBytes());
+        out.writeBytes(X_REQUEST_ID_PREFIX);
+        ByteBufUtil.writeAscii(out, requestId);
+        out.writeBytes(VIA_PREFIX);
+        ByteBufUtil.writeAscii(out, via);
+        out.writeBytes(close ? CLOSE_END : END);
+        return out;
     }
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */

@@ -128,7 +128,7 @@ final class ProxyExchange {
         }
         BackendConnection c = acquired.getNow();
         connection = c;
-        c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade);
+        c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade, client.takesPassThrough());
         requestSentNanos = now;
         lastProgressNanos = now; // progress()
         // The head is not reference-counted, so a retry can write it again.
@@ -225,6 +225,18 @@ final class ProxyExchange {
         dynoKeepAlive = HttpUtil.isKeepAlive(response);
         progress();
         client.dynoResponseHead(rec, response);
+    }
+
+    /** The dyno's final response head, to be passed on as it is; ownership passes to the exchange. */
+    void onPassThroughHead(PassThroughHead head) {
+        if (done) {
+            head.release();
+            return;
+        }
+        responseStarted = true;
+        dynoKeepAlive = head.keepAlive();
+        progress();
+        client.dynoPassThroughHead(rec, head);
     }
 
     /**

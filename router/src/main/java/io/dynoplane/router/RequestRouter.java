@@ -1,5 +1,6 @@
 package io.dynoplane.router;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -444,6 +445,29 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         ctx.write(response); // flushed at the end of the dyno's read batch, or with the response's end
     }
 
+    /**
+     * Whether the current request's response can go to the client as the dyno's bytes ({@link PassThroughHead}): an
+     * HTTP/1.1 client connection (HTTP/2 streams take response objects; HTTP/1.0 clients need their framing
+     * changed) and a response that has a body.
+     */
+    boolean takesPassThrough() {
+        return !side.http2() && !currentHttp10 && !currentHead;
+    }
+
+    /**
+     * From the exchange: the dyno's response head, to go to the client as it came, followed by the router's lines
+     * (the same X-Request-Id, Via and Connection as {@link #prepareHead} sets), now owned by us.
+     */
+    void dynoPassThroughHead(RequestRecord rec, PassThroughHead head) {
+        bodylessResponse = false;
+        decideKeepAlive(false);
+        rec.status = head.status();
+        ByteBuf out = ForwardHeaders.passThroughHead(ctx.alloc(), head.content(), rec.requestId, runtime.routerName(),
+                !responseKeepAlive);
+        head.release();
+        ctx.write(head.replace(out)); // flushed at the end of the dyno's read batch, or with the response's end
+    }
+
     /** From the exchange: the dyno's read batch ended; flush what it passed on. */
     void flushResponse() {
         ctx.flush();
@@ -546,7 +570,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     /** The router's headers on any response head, and whether the connection stays open after it. */
     private void prepareHead(RequestRecord rec, HttpResponse response, boolean mustClose) {
-        responseKeepAlive = currentKeepAlive && !closeAfterResponse && !runtime.draining() && !mustClose;
+        decideKeepAlive(mustClose);
         response.headers().set(ForwardHeaders.X_REQUEST_ID, rec.requestId);
         ForwardHeaders.appendVia(response.headers(), runtime.routerName());
         if (!responseKeepAlive) {
@@ -555,6 +579,10 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // 1.0 needs telling
         }
         rec.status = response.status().code();
+    }
+
+    private void decideKeepAlive(boolean mustClose) {
+        responseKeepAlive = currentKeepAlive && !closeAfterResponse && !runtime.draining() && !mustClose;
     }
 
     private void responseWritten(RequestRecord rec, ChannelFuture write) {

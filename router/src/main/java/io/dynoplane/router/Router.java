@@ -48,7 +48,7 @@ import java.util.function.Consumer;
  *                                  framed requests (8 KiB lines, 1000 headers, CRLF, one plain chunked or
  *                                  one Content-Length, one Host); anything else becomes a failed request,
  *                                  rest discarded
- *   encode    HttpResponseEncoder  HTTP objects → bytes
+ *   encode    ClientResponseEncoder HTTP objects → bytes; a passed-through dyno response goes as it is
  *   arrival   ArrivalStamper       notes when each request head arrived
  *   expect    ExpectContinue       answers Expect: 100-continue itself (in order), flags others (417)
  *   flow      FlowControlHandler   one message per read(): ordered, back-pressured pipelining and body
@@ -80,7 +80,9 @@ import java.util.function.Consumer;
  * and one read per direction. Dyno connections ({@link BackendPool}: HttpRequestEncoder,
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its
- * response has been read in full and its request written in full.
+ * response has been read in full and its request written in full. A usual response to an HTTP/1.1 client
+ * (Content-Length framed, nothing to rewrite) is not decoded: its head goes on as the dyno's bytes plus the
+ * router's lines, its body by length ({@link PassThroughHead}); any other is decoded and encoded again.
  *
  * <p>Routing ({@link RequestRouter}): maintenance → H80; no web dynos → H14; the app's in-flight cap
  * (200 per web dyno) → H11; a random up dyno, passing over quarantined ones; none up but some booting →

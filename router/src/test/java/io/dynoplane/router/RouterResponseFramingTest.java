@@ -204,4 +204,70 @@ class RouterResponseFramingTest {
         assertThat(backend.received()).contains("POST /second HTTP/1.1\r\n").endsWith("\r\n\r\nhello")
                 .doesNotContainIgnoringCase("expect");
     }
+    // A dyno's usual response goes to the client as its own bytes (PassThroughHead): the same behaviour as decoded.
+
+    @Test
+    void dynoConnectionHeadersAreLeftOutAndItsConnectionReused() throws IOException {
+        backend.respondWith(head -> "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
+                + "Content-Length: 5\r\n\r\nhello", false);
+        try (Socket socket = connect()) {
+            String answer = exchange(socket, get("GET", "/first"), 500);
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").doesNotContainIgnoringCase("keep-alive")
+                    .containsIgnoringCase("\r\nvia: 1.1 test-router\r\n").endsWith("\r\n\r\nhello");
+            String id = answer.replaceFirst("(?s).*\r\nx-request-id: ([^\r]*)\r\n.*", "$1");
+            assertThat(backend.received()).as("the id sent to the dyno comes back").contains("\r\nx-request-id: " + id + "\r\n");
+            int connections = backend.connections();
+            assertThat(exchange(socket, get("GET", "/second"), 500)).endsWith("\r\n\r\nhello");
+            assertThat(backend.connections()).as("the dyno connection was reused").isEqualTo(connections);
+        }
+    }
+
+    @Test
+    void dynoConnectionCloseEndsTheDynoConnectionNotTheClients() throws IOException {
+        // The dyno says close but leaves its socket open: only the header can tell the router not to reuse it.
+        backend.respondWith(head -> "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", false);
+        try (Socket socket = connect()) {
+            assertThat(exchange(socket, get("GET", "/first"), 500)).startsWith("HTTP/1.1 200 OK\r\n")
+                    .doesNotContainIgnoringCase("connection:").endsWith("\r\n\r\nhello");
+            int connections = backend.connections();
+            backend.respondWith(head -> RecordingBackend.OK, false);
+            assertThat(exchange(socket, get("GET", "/second"), 500)).endsWith("\r\n\r\nok");
+            assertThat(backend.connections()).as("a new dyno connection").isEqualTo(connections + 1);
+        }
+    }
+
+    @Test
+    void bytesBeyondTheDynosContentLengthAreNotTakenForTheNextResponse() throws IOException {
+        backend.respondWith(head -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n", false);
+        try (Socket socket = connect()) {
+            assertThat(exchange(socket, get("GET", "/first"), 500)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok");
+            backend.respondWith(head -> RecordingBackend.OK, false);
+            assertThat(exchange(socket, get("GET", "/second"), 500)).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok")
+                    .doesNotContain("Stray");
+        }
+    }
+
+    @Test
+    void dynosOwnRequestIdAndViaAreReplacedAndAppendedTo() throws IOException {
+        backend.respondWith(head -> "HTTP/1.1 200 OK\r\nX-Request-Id: chosen-by-the-dyno-0000000\r\nVia: 1.1 vegur\r\n"
+                + "Content-Length: 2\r\n\r\nok", false);
+        try (Socket socket = connect()) {
+            String answer = exchange(socket, get("GET", "/ids"), 500);
+            assertThat(answer).doesNotContain("chosen-by-the-dyno").containsIgnoringCase("\r\nvia: 1.1 vegur, 1.1 test-router\r\n")
+                    .endsWith("\r\n\r\nok");
+            assertThat(answer.toLowerCase(java.util.Locale.ROOT).split("x-request-id:", -1)).hasSize(2);
+        }
+    }
+
+    @Test
+    void largeBodyPassesThroughByteForByte() throws IOException {
+        String body = "0123456789abcdef".repeat(16 * 1024); // 256 KiB: many reads on both sides
+        backend.respondWith(head -> "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body, false);
+        try (Socket socket = connect()) {
+            String answer = exchange(socket, get("GET", "/large"), 1_000);
+            assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEqualTo(body);
+            backend.respondWith(head -> RecordingBackend.OK, false);
+            assertThat(exchange(socket, get("GET", "/after"), 500)).endsWith("\r\n\r\nok");
+        }
+    }
 }

@@ -1,0 +1,120 @@
+package io.dynoplane.router;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Fixtures in, verdict out: which dyno response heads pass through as bytes ({@link PassThroughHead}) and what
+ * of them goes on, and which take the decoding path (nothing read, so Netty's decoder sees the head whole).
+ */
+class PassThroughHeadTest {
+    private static ByteBuf bytes(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void plainHeadPassesWhole() {
+        ByteBuf in = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+        PassThroughHead head = PassThroughHead.readFrom(in);
+        try {
+            assertThat(head).isNotNull();
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.contentLength()).isEqualTo(5);
+            assertThat(head.keepAlive()).isTrue();
+            assertThat(head.content().toString(StandardCharsets.ISO_8859_1))
+                    .isEqualTo("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n");
+            assertThat(in.toString(StandardCharsets.ISO_8859_1)).as("left for the body").isEqualTo("hello");
+        } finally {
+            head.release();
+            in.release();
+        }
+    }
+
+    @Test
+    void connectionLinesOfTheDynoAreLeftOut() {
+        ByteBuf in = bytes("HTTP/1.1 404 Not Found\r\nServer: nginx\r\nConnection: Keep-Alive\r\nKeep-Alive: timeout=5\r\n"
+                + "content-length:0\r\nETag: \"x\"\r\n\r\n");
+        PassThroughHead head = PassThroughHead.readFrom(in);
+        try {
+            assertThat(head.status()).isEqualTo(404);
+            assertThat(head.contentLength()).isZero();
+            assertThat(head.keepAlive()).isTrue();
+            assertThat(head.content().toString(StandardCharsets.ISO_8859_1))
+                    .isEqualTo("HTTP/1.1 404 Not Found\r\nServer: nginx\r\ncontent-length:0\r\nETag: \"x\"\r\n");
+            assertThat(in.isReadable()).isFalse();
+        } finally {
+            head.release();
+            in.release();
+        }
+    }
+
+    @Test
+    void connectionCloseIsLeftOutAndRemembered() {
+        ByteBuf in = bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection:  close \r\n\r\nok");
+        PassThroughHead head = PassThroughHead.readFrom(in);
+        try {
+            assertThat(head.keepAlive()).isFalse();
+            assertThat(head.content().toString(StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
+        } finally {
+            head.release();
+            in.release();
+        }
+    }
+
+    /** Heads the router must rewrite or that only the decoder may judge: nothing is read. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",          // other framing
+            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",                     // close-delimited
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", // twice
+            "HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456789\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close, X-Secret\r\n\r\n", // names a header to strip
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Request-Id: from-the-dyno-000000000\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nVia: 1.1 vegur\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nUpgrade: h2c\r\n\r\n",
+            "HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\n",              // no body allowed
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",                     // keep-alive rules differ
+            "HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\n",                       // bare LF
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\n",                    // space before the colon
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: one\r\n two\r\n\r\n", // obs-fold
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: o\u0000ne\r\n\r\n",   // NUL in a value
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX(A): one\r\n\r\n",        // not a token
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n: empty name\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",                         // not all here yet
+    })
+    void headTakesTheDecodingPath(String fixture) {
+        ByteBuf in = bytes(fixture + "ok");
+        try {
+            assertThat(PassThroughHead.readFrom(in)).isNull();
+            assertThat(in.readerIndex()).as("nothing read").isZero();
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void headLongerThanTheLimitTakesTheDecodingPath() {
+        String big = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Big: " + "a".repeat(PassThroughHead.MAX_HEAD_BYTES) + "\r\n\r\nok";
+        ByteBuf in = bytes(big);
+        try {
+            assertThat(PassThroughHead.readFrom(in)).isNull();
+            assertThat(in.readerIndex()).isZero();
+        } finally {
+            in.release();
+        }
+    }
+}
