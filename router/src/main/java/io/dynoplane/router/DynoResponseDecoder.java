@@ -18,8 +18,8 @@ import java.util.List;
  * where HTTP allows none (HEAD, 204, 304) leaves them there, and such a connection must not be reused.
  *
  * <p>When the exchange allows it, a response whose head qualifies ({@link PassThroughHead}) is not decoded at all:
- * the head and then its Content-Length worth of bytes go on as {@link PassThrough} pieces. Anything else in that
- * response, from its first byte, goes through Netty's decoder.
+ * the head and then its Content-Length worth of bytes go on as {@link PassThrough} pieces. A head that qualifies so
+ * far waits for the rest of it; any other response, from its first byte, goes through Netty's decoder.
  */
 final class DynoResponseDecoder extends HttpResponseDecoder {
     private boolean headInFlight;
@@ -52,8 +52,11 @@ final class DynoResponseDecoder extends HttpResponseDecoder {
             return;
         }
         if (passThroughAllowed) {
-            passThroughAllowed = false; // this response goes one way or the other, whole
             PassThroughHead head = PassThroughHead.readFrom(in);
+            if (head == PassThroughHead.NOT_YET) {
+                return; // the rest of the head is still to come (at most MAX_HEAD_BYTES are held back)
+            }
+            passThroughAllowed = false; // this response goes one way or the other, whole
             if (head != null) {
                 out.add(head);
                 passThroughRemaining = head.contentLength();
@@ -64,6 +67,12 @@ final class DynoResponseDecoder extends HttpResponseDecoder {
             }
         }
         super.decode(ctx, in, out);
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        passThroughAllowed = false; // a head cut short by the close is the HTTP decoder's to judge
+        super.decodeLast(ctx, in, out);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.dynoplane.router;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 
 /**
@@ -15,7 +16,7 @@ import io.netty.util.concurrent.FastThreadLocal;
  * in values, and nothing the router rewrites (Transfer-Encoding, Upgrade, X-Request-Id, Via, a Connection header
  * naming other headers). The hop-by-hop lines that concern only the dyno's connection ({@code Connection: keep-alive}
  * or {@code close}, Keep-Alive, Proxy-Connection, TE, Trailer) are left out, as the decoding path strips them. Any
- * other head, or one not yet whole, goes through {@link DynoResponseDecoder}'s HTTP decoder as before, which stays the
+ * other head goes through {@link DynoResponseDecoder}'s HTTP decoder as before, which stays the
  * one judge of malformed responses.
  *
  * <p>Holds the status line and header lines, each with its CRLF, without the blank line that ends the head.
@@ -57,6 +58,9 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         }
     };
 
+    /** Returned for a head that qualifies so far but has not all arrived; holds nothing. */
+    static final PassThroughHead NOT_YET = new PassThroughHead(Unpooled.EMPTY_BUFFER, 0, 0, false);
+
     private final int status;
     private final long contentLength;
     private final boolean keepAlive;
@@ -87,18 +91,18 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
     }
 
     /**
-     * Reads a qualifying head (and the blank line after it) from {@code in}, or returns null and reads nothing:
-     * the head does not qualify or has not all arrived.
+     * Reads a qualifying head (and the blank line after it) from {@code in}. Otherwise reads nothing and returns
+     * {@link #NOT_YET} if what has come so far qualifies (and is shorter than {@link #MAX_HEAD_BYTES}), else null.
      */
     static PassThroughHead readFrom(ByteBuf in) {
         int n = Math.min(in.readableBytes(), MAX_HEAD_BYTES);
-        if (n < 19) {
-            return null; // shorter than "HTTP/1.1 200 \r\n" plus a header's worth
-        }
         byte[] a = SCRATCH.get();
         in.getBytes(in.readerIndex(), a, 0, n);
-        for (int i = 0; i < HTTP_1_1.length; i++) {
+        for (int i = 0; i < Math.min(n, HTTP_1_1.length); i++) {
             if (a[i] != HTTP_1_1[i]) return null;
+        }
+        if (n < 19) {
+            return ranOut(in); // shorter than "HTTP/1.1 200 \r\n" plus a header's worth
         }
         int status = digit(a[9]) * 100 + digit(a[10]) * 10 + digit(a[11]);
         if (status < 200 || status > 599 || status == 204 || status == 304) {
@@ -108,7 +112,10 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         if (a[pos] == ' ') {
             pos = endOfValue(a, pos + 1, n);
         }
-        if (pos < 0 || pos + 1 >= n || a[pos] != '\r' || a[pos + 1] != '\n') {
+        if (pos < 0 || pos + 1 >= n) {
+            return ranOut(in);
+        }
+        if (a[pos] != '\r' || a[pos + 1] != '\n') {
             return null;
         }
         pos += 2;
@@ -118,7 +125,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         int drops = 0;
         for (int headers = 0; ; headers++) {
             if (pos + 1 >= n) {
-                return null; // not all here (or longer than MAX_HEAD_BYTES)
+                return ranOut(in);
             }
             if (a[pos] == '\r') {
                 if (a[pos + 1] != '\n' || contentLength < 0) return null;
@@ -129,13 +136,19 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
             }
             int nameStart = pos;
             while (pos < n && TOKEN[a[pos] & 0xff]) pos++;
-            if (pos == nameStart || pos >= n || a[pos] != ':') {
+            if (pos >= n) {
+                return ranOut(in);
+            }
+            if (pos == nameStart || a[pos] != ':') {
                 return null; // empty name, obs-fold, a bad name character, whitespace before the colon
             }
             int nameLength = pos - nameStart;
             int valueStart = pos + 1;
             pos = endOfValue(a, valueStart, n);
-            if (pos < 0 || pos + 1 >= n || a[pos] != '\r' || a[pos + 1] != '\n') {
+            if (pos < 0 || pos + 1 >= n) {
+                return ranOut(in);
+            }
+            if (a[pos] != '\r' || a[pos + 1] != '\n') {
                 return null;
             }
             boolean drop = false;
@@ -181,6 +194,11 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         }
         in.skipBytes(2);
         return new PassThroughHead(lines, status, contentLength, keepAlive);
+    }
+
+    /** All that has come so far qualifies: wait for the rest, unless the head is already too long to. */
+    private static PassThroughHead ranOut(ByteBuf in) {
+        return in.readableBytes() < MAX_HEAD_BYTES ? NOT_YET : null;
     }
 
     private static int digit(byte b) {

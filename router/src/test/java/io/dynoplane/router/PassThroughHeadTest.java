@@ -94,7 +94,8 @@ class PassThroughHeadTest {
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: o\u0000ne\r\n\r\n",   // NUL in a value
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX(A): one\r\n\r\n",        // not a token
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n: empty name\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",                         // not all here yet
+            "HTTP/1.0 2",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX(",
     })
     void headTakesTheDecodingPath(String fixture) {
         ByteBuf in = bytes(fixture + "ok");
@@ -106,15 +107,32 @@ class PassThroughHeadTest {
         }
     }
 
+    /** Every prefix of a qualifying head is worth waiting for; nothing is read until it is whole. */
+    @Test
+    void headNotYetWholeIsWaitedFor() {
+        String whole = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n";
+        for (int cut = 1; cut < whole.length(); cut++) {
+            ByteBuf in = bytes(whole.substring(0, cut));
+            try {
+                assertThat(PassThroughHead.readFrom(in)).as("first %d bytes", cut).isSameAs(PassThroughHead.NOT_YET);
+                assertThat(in.readerIndex()).isZero();
+            } finally {
+                in.release();
+            }
+        }
+    }
+
     @Test
     void headLongerThanTheLimitTakesTheDecodingPath() {
         String big = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Big: " + "a".repeat(PassThroughHead.MAX_HEAD_BYTES) + "\r\n\r\nok";
-        ByteBuf in = bytes(big);
-        try {
-            assertThat(PassThroughHead.readFrom(in)).isNull();
-            assertThat(in.readerIndex()).isZero();
-        } finally {
-            in.release();
+        for (String fixture : new String[] {big, big.substring(0, PassThroughHead.MAX_HEAD_BYTES)}) {
+            ByteBuf in = bytes(fixture);
+            try {
+                assertThat(PassThroughHead.readFrom(in)).as("no waiting beyond the limit").isNull();
+                assertThat(in.readerIndex()).isZero();
+            } finally {
+                in.release();
+            }
         }
     }
 }
