@@ -1,10 +1,13 @@
 package io.dynoplane.router;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,6 +16,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 import java.net.InetSocketAddress;
@@ -23,8 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * JMH micro-benchmarks of the router's per-request hot paths: header rewriting, X-Request-Id handling,
- * dyno selection and the Host lookup. Run by {@code ./dynoplane bench router-hot}, with JMH's GC
+ * JMH micro-benchmarks of the router's per-request hot paths: header rewriting (request heads; response heads
+ * decoded or passed through), X-Request-Id handling, dyno selection and the Host lookup. Run by {@code ./dynoplane bench router-hot}, with JMH's GC
  * profiler for bytes allocated per operation.
  *
  * <p>This class lives in the benchmarks module but in package {@code io.dynoplane.router}, so that it
@@ -105,6 +109,73 @@ public class RouterHotPathsBench {
         ForwardHeaders.toDyno(request, new ForwardHeaders.Forwarding(
                 fwd, r.routerPort, r.requestId, r.routerName, r.requestStartMillis));
         return request;
+    }
+
+    /**
+     * A dyno's response head as nginx sends it for an empty file (256 bytes, Connection: keep-alive), relayed the
+     * two ways the router can: decoded into a response object, rewritten and encoded again, or passed through as
+     * bytes ({@link PassThroughHead}). Both go through the router's own decoder and client encoder on embedded
+     * channels, so the two benchmarks differ only in the path taken.
+     */
+    @State(Scope.Thread)
+    public static class DynoResponse {
+        static final byte[] HEAD = ("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 03:08:27 GMT\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: 0\r\n"
+                + "Last-Modified: Fri, 27 Nov 2026 02:31:05 GMT\r\nConnection: keep-alive\r\n"
+                + "ETag: \"6927b6b9-0\"\r\nAccept-Ranges: bytes\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        final String requestId = "5f3c9b2e-8a1d-4c6e-9b7a-2d4e6f8a0b1c";
+        DynoResponseDecoder decoder;
+        EmbeddedChannel dyno;
+        EmbeddedChannel client;
+
+        @Setup
+        public void setup() {
+            decoder = new DynoResponseDecoder();
+            dyno = new EmbeddedChannel(decoder);
+            client = new EmbeddedChannel(new ClientResponseEncoder());
+        }
+
+        @TearDown
+        public void tearDown() {
+            dyno.finishAndReleaseAll();
+            client.finishAndReleaseAll();
+        }
+
+        /** One response from the dyno's bytes to the client's; returns the bytes the client gets. */
+        int relay(boolean passThrough) {
+            decoder.expectResponseTo(false, passThrough);
+            dyno.writeInbound(dyno.alloc().directBuffer(HEAD.length).writeBytes(HEAD));
+            for (Object m; (m = dyno.readInbound()) != null; ) {
+                if (m instanceof HttpResponse response) {
+                    ForwardHeaders.fromDyno(response, false);
+                    response.headers().set(ForwardHeaders.X_REQUEST_ID, requestId);
+                    ForwardHeaders.appendVia(response.headers(), "dynoplane");
+                    client.writeOutbound(response);
+                } else if (m instanceof PassThroughHead head) {
+                    ByteBuf out = ForwardHeaders.passThroughHead(client.alloc(), head.content(), requestId, "dynoplane", false);
+                    head.release();
+                    client.writeOutbound(head.replace(out));
+                } else {
+                    client.writeOutbound(m);
+                }
+            }
+            int bytes = 0;
+            for (ByteBuf b; (b = client.readOutbound()) != null; ) {
+                bytes += b.readableBytes();
+                b.release();
+            }
+            return bytes;
+        }
+    }
+
+    @Benchmark
+    public int responseHeadDecoded(DynoResponse r) {
+        return r.relay(false);
+    }
+
+    @Benchmark
+    public int responseHeadPassedThrough(DynoResponse r) {
+        return r.relay(true);
     }
 
     /** Incoming X-Request-Id values: one the router keeps, one it replaces with a fresh UUID. */

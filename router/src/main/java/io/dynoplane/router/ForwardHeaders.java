@@ -17,7 +17,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /** Pure header rewriting between client, router and dyno. No I/O, so it is unit-tested directly. */
 final class ForwardHeaders {
@@ -80,8 +82,8 @@ final class ForwardHeaders {
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         h.set(X_FORWARDED_FOR, forwarding.forwardedFor());
         h.set(X_FORWARDED_PROTO, forwarding.proto());
-        h.setInt(X_FORWARDED_PORT, forwarding.routerPort());
-        h.set(X_REQUEST_START, Long.toString(forwarding.requestStartMillis()));
+        h.set(X_FORWARDED_PORT, portText(forwarding.routerPort()));
+        h.set(X_REQUEST_START, millisText(forwarding.requestStartMillis()));
         h.set(X_REQUEST_ID, forwarding.requestId());
         appendVia(h, forwarding.routerName());
         if (chunked) {
@@ -153,6 +155,9 @@ final class ForwardHeaders {
      * nor the framing the router itself read the body by.
      */
     static void stripHopByHop(HttpHeaders h) {
+        if (!hasHopByHop(h)) {
+            return; // the usual message: one pass over its names instead of a lookup per hop-by-hop name
+        }
         List<String> connection = h.contains(HttpHeaderNames.CONNECTION) ? h.getAll(HttpHeaderNames.CONNECTION) : List.of();
         for (String value : connection) {
             for (String token : value.split(",")) {
@@ -193,6 +198,47 @@ final class ForwardHeaders {
         ByteBufUtil.writeAscii(out, via);
         out.writeBytes(close ? CLOSE_END : END);
         return out;
+    }
+
+    private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+            PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING,
+            HttpHeaderNames.UPGRADE};
+
+    private static boolean hasHopByHop(HttpHeaders h) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            for (AsciiString hop : HOP_BY_HOP) {
+                if (hop.length() == name.length() && hop.contentEqualsIgnoreCase(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A number's text, kept while it stays the same: the router's port always, a start time for a millisecond. */
+    private record NumberText(long value, String text) {
+    }
+
+    private static volatile NumberText lastPort = new NumberText(-1, "-1");
+    private static volatile NumberText lastMillis = new NumberText(-1, "-1");
+
+    private static String portText(int port) {
+        NumberText cached = lastPort;
+        if (cached.value() != port) {
+            cached = new NumberText(port, Integer.toString(port));
+            lastPort = cached;
+        }
+        return cached.text();
+    }
+
+    private static String millisText(long millis) {
+        NumberText cached = lastMillis;
+        if (cached.value() != millis) {
+            cached = new NumberText(millis, Long.toString(millis));
+            lastMillis = cached;
+        }
+        return cached.text();
     }
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */

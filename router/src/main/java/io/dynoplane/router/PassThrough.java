@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 
 /**
  * Bytes of a dyno response that reach the client as they are ({@link PassThroughHead}): the head, then its body in
@@ -20,10 +21,10 @@ sealed interface PassThrough extends ByteBufHolder permits PassThroughHead, Pass
         }
     }
 
-    /** The last piece of a passed-through body (empty for an empty body). */
+    /** The last piece of a passed-through body (empty for an empty body); it never has trailers. */
     final class Last extends DefaultLastHttpContent implements PassThrough {
         Last(ByteBuf bytes) {
-            super(bytes);
+            super(bytes, EmptyHttpHeaders.INSTANCE); // not a header map per response that stays empty
         }
     }
 }
