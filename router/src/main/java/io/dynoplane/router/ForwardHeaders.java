@@ -218,27 +218,24 @@ final class ForwardHeaders {
 
     /** A number's text, kept while it stays the same: the router's port always, a start time for a millisecond. */
     private record NumberText(long value, String text) {
+        NumberText next(long n) {
+            return n == value ? this : new NumberText(n, Long.toString(n));
+        }
     }
 
     private static volatile NumberText lastPort = new NumberText(-1, "-1");
     private static volatile NumberText lastMillis = new NumberText(-1, "-1");
 
     private static String portText(int port) {
-        NumberText cached = lastPort;
-        if (cached.value() != port) {
-            cached = new NumberText(port, Integer.toString(port));
-            lastPort = cached;
-        }
-        return cached.text();
+        NumberText text = lastPort.next(port);
+        lastPort = text;
+        return text.text();
     }
 
     private static String millisText(long millis) {
-        NumberText cached = lastMillis;
-        if (cached.value() != millis) {
-            cached = new NumberText(millis, Long.toString(millis));
-            lastMillis = cached;
-        }
-        return cached.text();
+        NumberText text = lastMillis.next(millis);
+        lastMillis = text;
+        return text.text();
     }
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */

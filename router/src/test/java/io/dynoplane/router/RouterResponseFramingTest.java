@@ -204,6 +204,7 @@ class RouterResponseFramingTest {
         assertThat(backend.received()).contains("POST /second HTTP/1.1\r\n").endsWith("\r\n\r\nhello")
                 .doesNotContainIgnoringCase("expect");
     }
+
     // A dyno's usual response goes to the client as its own bytes (PassThroughHead): the same behaviour as decoded.
 
     @Test
