@@ -152,9 +152,8 @@ public class RouterHotPathsBench {
                     ForwardHeaders.appendVia(response.headers(), "dynoplane");
                     client.writeOutbound(response);
                 } else if (m instanceof PassThroughHead head) {
-                    ByteBuf out = ForwardHeaders.passThroughHead(client.alloc(), head.content(), requestId, "dynoplane", false);
-                    head.release();
-                    client.writeOutbound(head.replace(out));
+                    ForwardHeaders.appendRouterLines(head.content(), requestId, "dynoplane", false);
+                    client.writeOutbound(head);
                 } else {
                     client.writeOutbound(m);
                 }

@@ -1,7 +1,6 @@
 package io.dynoplane.router;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -183,21 +182,17 @@ final class ForwardHeaders {
     private static final byte[] END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     /**
-     * The head a client gets for a passed-through dyno head ({@link PassThroughHead}, which has nothing the router
-     * rewrites): the dyno's lines, then the router's own, as {@link RequestRouter} adds them to any other response:
-     * X-Request-Id, Via (the dyno sent none to append to) and, if the connection closes after it, Connection.
+     * Completes, in place, the head a client gets for a passed-through dyno head ({@link PassThroughHead}, which has
+     * nothing the router rewrites): after the dyno's lines, the router's own, as {@link RequestRouter} adds them to
+     * any other response: X-Request-Id, Via (the dyno sent none to append to) and, if the connection closes after
+     * it, Connection; then the blank line.
      */
-    static ByteBuf passThroughHead(ByteBufAllocator alloc, ByteBuf dynoLines, String requestId, String routerName,
-                                   boolean close) {
-        String via = viaHop(routerName);
-        ByteBuf out = alloc.buffer(dynoLines.readableBytes() + requestId.length() + via.length() + 64);
-        out.writeBytes(dynoLines, dynoLines.readerIndex(), dynoLines.readableBytes());
-        out.writeBytes(X_REQUEST_ID_PREFIX);
-        ByteBufUtil.writeAscii(out, requestId);
-        out.writeBytes(VIA_PREFIX);
-        ByteBufUtil.writeAscii(out, via);
-        out.writeBytes(close ? CLOSE_END : END);
-        return out;
+    static void appendRouterLines(ByteBuf head, String requestId, String routerName, boolean close) {
+        head.writeBytes(X_REQUEST_ID_PREFIX);
+        ByteBufUtil.writeAscii(head, requestId);
+        head.writeBytes(VIA_PREFIX);
+        ByteBufUtil.writeAscii(head, viaHop(routerName));
+        head.writeBytes(close ? CLOSE_END : END);
     }
 
     private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
@@ -227,14 +222,20 @@ final class ForwardHeaders {
     private static volatile NumberText lastMillis = new NumberText(-1, "-1");
 
     private static String portText(int port) {
-        NumberText text = lastPort.next(port);
-        lastPort = text;
+        NumberText cached = lastPort;
+        NumberText text = cached.next(port);
+        if (text != cached) {
+            lastPort = text; // written only when it changes: a volatile store per request is not free
+        }
         return text.text();
     }
 
     private static String millisText(long millis) {
-        NumberText text = lastMillis.next(millis);
-        lastMillis = text;
+        NumberText cached = lastMillis;
+        NumberText text = cached.next(millis);
+        if (text != cached) {
+            lastMillis = text;
+        }
         return text.text();
     }
 

@@ -19,11 +19,16 @@ import io.netty.util.concurrent.FastThreadLocal;
  * other head goes through {@link DynoResponseDecoder}'s HTTP decoder as before, which stays the
  * one judge of malformed responses.
  *
- * <p>Holds the status line and header lines, each with its CRLF, without the blank line that ends the head.
+ * <p>Holds the status line and header lines, each with its CRLF, without the blank line that ends the head, in a
+ * buffer of its own with room for the router's lines.
  */
 final class PassThroughHead extends DefaultByteBufHolder implements PassThrough {
     /** Longer heads take the decoding path (and its limits). */
     static final int MAX_HEAD_BYTES = 4096;
+    /** Bytes scanned first: a usual head fits, and a 16 KB response's body need not be copied to find its end. */
+    private static final int FIRST_SCAN = 1024;
+    /** Room left after the dyno's lines for the router's own, which {@link ForwardHeaders#appendRouterLines} adds. */
+    private static final int ROUTER_LINES_ROOM = 128;
     private static final int MAX_HEADERS = 100;
     private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
 
@@ -95,14 +100,28 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
      * {@link #NOT_YET} if what has come so far qualifies (and is shorter than {@link #MAX_HEAD_BYTES}), else null.
      */
     static PassThroughHead readFrom(ByteBuf in) {
-        int n = Math.min(in.readableBytes(), MAX_HEAD_BYTES);
+        int available = Math.min(in.readableBytes(), MAX_HEAD_BYTES);
         byte[] a = SCRATCH.get();
-        in.getBytes(in.readerIndex(), a, 0, n);
+        int copied = Math.min(available, FIRST_SCAN);
+        in.getBytes(in.readerIndex(), a, 0, copied);
+        PassThroughHead head = scan(in, a, copied);
+        if (head == NOT_YET && copied < available) {
+            in.getBytes(in.readerIndex() + copied, a, copied, available - copied); // a long head: all of it
+            head = scan(in, a, available);
+        }
+        if (head == NOT_YET && in.readableBytes() >= MAX_HEAD_BYTES) {
+            return null; // too long to wait for
+        }
+        return head;
+    }
+
+    /** Scans the first {@code n} bytes of {@code in}, copied into {@code a}: {@link #readFrom}'s verdict. */
+    private static PassThroughHead scan(ByteBuf in, byte[] a, int n) {
         for (int i = 0; i < Math.min(n, HTTP_1_1.length); i++) {
             if (a[i] != HTTP_1_1[i]) return null;
         }
         if (n < 19) {
-            return ranOut(in); // shorter than "HTTP/1.1 200 \r\n" plus a header's worth
+            return NOT_YET; // shorter than "HTTP/1.1 200 \r\n" plus a header's worth
         }
         int status = digit(a[9]) * 100 + digit(a[10]) * 10 + digit(a[11]);
         if (status < 200 || status > 599 || status == 204 || status == 304) {
@@ -113,7 +132,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
             pos = endOfValue(a, pos + 1, n);
         }
         if (pos < 0 || pos + 1 >= n) {
-            return ranOut(in);
+            return NOT_YET;
         }
         if (a[pos] != '\r' || a[pos + 1] != '\n') {
             return null;
@@ -125,7 +144,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         int drops = 0;
         for (int headers = 0; ; headers++) {
             if (pos + 1 >= n) {
-                return ranOut(in);
+                return NOT_YET;
             }
             if (a[pos] == '\r') {
                 if (a[pos + 1] != '\n' || contentLength < 0) return null;
@@ -137,7 +156,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
             int nameStart = pos;
             while (pos < n && TOKEN[a[pos] & 0xff]) pos++;
             if (pos >= n) {
-                return ranOut(in);
+                return NOT_YET;
             }
             if (pos == nameStart || a[pos] != ':') {
                 return null; // empty name, obs-fold, a bad name character, whitespace before the colon
@@ -146,7 +165,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
             int valueStart = pos + 1;
             pos = endOfValue(a, valueStart, n);
             if (pos < 0 || pos + 1 >= n) {
-                return ranOut(in);
+                return NOT_YET;
             }
             if (a[pos] != '\r' || a[pos + 1] != '\n') {
                 return null;
@@ -178,27 +197,16 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
                 drops++;
             }
         }
-        ByteBuf lines;
-        if (drops == 0) {
-            lines = in.readRetainedSlice(pos);
-        } else {
-            // Copied from the scan's copy, leaving out the dropped lines.
-            lines = in.alloc().buffer(pos);
-            int from = 0;
-            for (int d = 0; d < drops; d++) {
-                lines.writeBytes(a, from, dropped[2 * d] - from);
-                from = dropped[2 * d + 1];
-            }
-            lines.writeBytes(a, from, pos - from);
-            in.skipBytes(pos);
+        // Copied from the scan's copy, leaving out the dropped lines, into the buffer the client's head is built in.
+        ByteBuf lines = in.alloc().buffer(pos + ROUTER_LINES_ROOM);
+        int from = 0;
+        for (int d = 0; d < drops; d++) {
+            lines.writeBytes(a, from, dropped[2 * d] - from);
+            from = dropped[2 * d + 1];
         }
-        in.skipBytes(2);
+        lines.writeBytes(a, from, pos - from);
+        in.skipBytes(pos + 2);
         return new PassThroughHead(lines, status, contentLength, keepAlive);
-    }
-
-    /** All that has come so far qualifies: wait for the rest, unless the head is already too long to. */
-    private static PassThroughHead ranOut(ByteBuf in) {
-        return in.readableBytes() < MAX_HEAD_BYTES ? NOT_YET : null;
     }
 
     private static int digit(byte b) {

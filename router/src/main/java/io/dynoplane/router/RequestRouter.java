@@ -1,6 +1,5 @@
 package io.dynoplane.router;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -462,10 +461,8 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         bodylessResponse = false;
         decideKeepAlive(false);
         rec.status = head.status();
-        ByteBuf out = ForwardHeaders.passThroughHead(ctx.alloc(), head.content(), rec.requestId, runtime.routerName(),
-                !responseKeepAlive);
-        head.release();
-        ctx.write(head.replace(out)); // flushed at the end of the dyno's read batch, or with the response's end
+        ForwardHeaders.appendRouterLines(head.content(), rec.requestId, runtime.routerName(), !responseKeepAlive);
+        ctx.write(head); // flushed at the end of the dyno's read batch, or with the response's end
     }
 
     /** From the exchange: the dyno's read batch ended; flush what it passed on. */

@@ -38,6 +38,20 @@ class PassThroughHeadTest {
     }
 
     @Test
+    void headLongerThanTheFirstScanPassesWhole() {
+        String lines = "HTTP/1.1 200 OK\r\nSet-Cookie: " + "c".repeat(2000) + "\r\nContent-Length: 2\r\n";
+        ByteBuf in = bytes(lines + "\r\nok");
+        PassThroughHead head = PassThroughHead.readFrom(in);
+        try {
+            assertThat(head.content().toString(StandardCharsets.ISO_8859_1)).isEqualTo(lines);
+            assertThat(in.toString(StandardCharsets.ISO_8859_1)).isEqualTo("ok");
+        } finally {
+            head.release();
+            in.release();
+        }
+    }
+
+    @Test
     void connectionLinesOfTheDynoAreLeftOut() {
         ByteBuf in = bytes("HTTP/1.1 404 Not Found\r\nServer: nginx\r\nConnection: Keep-Alive\r\nKeep-Alive: timeout=5\r\n"
                 + "content-length:0\r\nETag: \"x\"\r\n\r\n");
