@@ -31,6 +31,8 @@ final class RouterHotBench {
     static {
         KEYS.put("forwardHeaders", "forward_headers");
         KEYS.put("forwardHeadersCopyOnly", "forward_headers_copy_only");
+        KEYS.put("requestHeadDecoded", "request_head_decoded");
+        KEYS.put("requestHeadPassedThrough", "request_head_passed_through");
         KEYS.put("responseHeadDecoded", "response_head_decoded");
         KEYS.put("responseHeadPassedThrough", "response_head_passed_through");
         KEYS.put("requestIdValid", "request_id_valid");

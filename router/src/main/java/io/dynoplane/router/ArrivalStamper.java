@@ -11,12 +11,13 @@ import io.netty.util.AsciiString;
  * Notes when each request head arrives, before it waits its turn behind pipelined requests. The stamp rides
  * in an internal header because that is the one thing that survives queueing and pipelining
  * tied to its own request; {@link #take} removes it before anything else looks at the headers, and
- * {@code set} overwrites anything a client sent under that name.
+ * {@code set} overwrites anything a client sent under that name. A {@link PassThroughRequest} keeps its stamp in
+ * fields of its own (it has no header map to spare, and a client line of that name keeps it off the fast path).
  */
 @ChannelHandler.Sharable
 final class ArrivalStamper extends ChannelInboundHandlerAdapter {
     static final ArrivalStamper INSTANCE = new ArrivalStamper();
-    private static final AsciiString ARRIVAL = AsciiString.cached("x-dynoplane-arrival");
+    static final AsciiString ARRIVAL = AsciiString.cached("x-dynoplane-arrival");
 
     /** Monotonic nanos for latency; wall-clock millis for X-Request-Start. */
     record Arrival(long nanos, long epochMillis) {
@@ -30,14 +31,20 @@ final class ArrivalStamper extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest request) {
+        if (msg instanceof PassThroughRequest request) {
+            request.arrived(System.nanoTime(), System.currentTimeMillis());
+        } else if (msg instanceof HttpRequest request) {
             request.headers().set(ARRIVAL, System.nanoTime() + " " + System.currentTimeMillis());
         }
         ctx.fireChannelRead(msg);
     }
 
     /** Removes the stamp from {@code headers}; a missing stamp (never expected) reads as "now". */
-    static Arrival take(HttpHeaders headers) {
+    static Arrival take(HttpRequest request) {
+        if (request instanceof PassThroughRequest passThrough) {
+            return passThrough.arrival();
+        }
+        HttpHeaders headers = request.headers();
         String stamp = headers.get(ARRIVAL);
         headers.remove(ARRIVAL);
         if (stamp != null) {

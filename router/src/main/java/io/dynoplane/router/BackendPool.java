@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -65,7 +64,7 @@ final class BackendPool {
                                 .addLast("idle", new IdleTimeout(limits.backendIdleTimeout().toNanos()))
                                 .addLast("guard", connection.idleGuard())
                                 .addLast("decode", connection.decoder())
-                                .addLast("encode", new HttpRequestEncoder())
+                                .addLast("encode", new DynoRequestEncoder())
                                 .addLast("dyno", connection);
                     }
                 })

@@ -66,6 +66,10 @@ final class ForwardHeaders {
      * Transfer-Encoding), a chunked body goes on chunked, and no framing means no body.
      */
     static void toDyno(HttpRequest request, Forwarding forwarding) {
+        if (request instanceof PassThroughRequest passThrough) {
+            passThrough.forwardWith(forwarding); // nothing to strip or replace: the router's lines go after its own
+            return;
+        }
         HttpHeaders h = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         String upgrade = tunnelledUpgrade(request);
@@ -193,6 +197,34 @@ final class ForwardHeaders {
         head.writeBytes(VIA_PREFIX);
         ByteBufUtil.writeAscii(head, viaHop(routerName));
         head.writeBytes(close ? CLOSE_END : END);
+    }
+
+    /** Room for {@link #appendForwardLines}: the names, a UUID, an IPv6 address, a router name of usual length. */
+    static final int FORWARD_LINES_ROOM = 256;
+    private static final byte[] XFF_PREFIX = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFPROTO_PREFIX = "\r\nx-forwarded-proto: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] XFPORT_PREFIX = "\r\nx-forwarded-port: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] START_PREFIX = "\r\nx-request-start: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_ID_PREFIX = "\r\nx-request-id: ".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Ends, after a passed-through client head ({@link PassThroughRequest}, which has none of these), the head a dyno
+     * gets: the lines {@link #toDyno} sets on any other request, in its order, then the blank line.
+     */
+    static void appendForwardLines(ByteBuf head, Forwarding forwarding) {
+        head.writeBytes(XFF_PREFIX);
+        ByteBufUtil.writeAscii(head, forwarding.forwardedFor());
+        head.writeBytes(XFPROTO_PREFIX);
+        ByteBufUtil.writeAscii(head, forwarding.proto());
+        head.writeBytes(XFPORT_PREFIX);
+        ByteBufUtil.writeAscii(head, portText(forwarding.routerPort()));
+        head.writeBytes(START_PREFIX);
+        ByteBufUtil.writeAscii(head, millisText(forwarding.requestStartMillis()));
+        head.writeBytes(REQUEST_ID_PREFIX);
+        ByteBufUtil.writeAscii(head, forwarding.requestId());
+        head.writeBytes(VIA_PREFIX);
+        ByteBufUtil.writeAscii(head, viaHop(forwarding.routerName()));
+        head.writeBytes(END);
     }
 
     private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,

@@ -234,7 +234,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
 
     /** Answers the request itself (returning null) or returns the exchange that will forward it. */
     private ProxyExchange route(HttpRequest request) {
-        ArrivalStamper.Arrival arrival = ArrivalStamper.take(request.headers());
+        ArrivalStamper.Arrival arrival = ArrivalStamper.take(request);
         RequestRecord rec = new RequestRecord(request.method().name(), request.uri(),
                 side.protocol(request.protocolVersion()), arrival.nanos());
         rec.tls = side.tls();

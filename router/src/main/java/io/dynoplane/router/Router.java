@@ -77,7 +77,7 @@ import java.util.function.Consumer;
  * child channel reads) does the back-pressure that auto-read off does for HTTP/1.x.
  *
  * <p>Nothing is aggregated: a body of any size passes with memory bounded by the write-buffer water marks
- * and one read per direction. Dyno connections ({@link BackendPool}: HttpRequestEncoder,
+ * and one read per direction. Dyno connections ({@link BackendPool}: DynoRequestEncoder,
  * DynoResponseDecoder, BackendConnection) live in a pool per event loop and are created on the client's
  * own loop, so a request never crosses threads; a connection goes back to the pool only once its
  * response has been read in full and its request written in full. A usual response to an HTTP/1.1 client

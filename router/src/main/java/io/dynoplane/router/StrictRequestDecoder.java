@@ -35,6 +35,8 @@ import java.util.List;
  *   <li>Content-Length only once, as plain digits, on any HTTP version;</li>
  *   <li>exactly one Host on HTTP/1.1, at most one on HTTP/1.0, and never a list.</li>
  * </ul>
+ * A small bodiless GET whose head the router need not rewrite skips all of that: it comes out as a
+ * {@link PassThroughRequest} (whose scan is stricter than these rules) and its empty end.
  * A request breaking any rule comes out as a {@link FullHttpRequest} with a failed decoder result
  * (like Netty's own failures) and everything after it on the connection is discarded: its framing can
  * no longer be trusted, so the connection must be answered with 400 and closed.
@@ -65,8 +67,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private int contentLengths;
     private int transferEncodings;
     private boolean discarding;   // after a rejection, until the connection closes
+    private boolean closed;       // the client is gone: what is left is Netty's to judge, whole or not
+    private final boolean passThrough;
 
     StrictRequestDecoder() {
+        this(true);
+    }
+
+    /** {@code passThrough} false: every head takes the decoding path (the benchmark's baseline). */
+    StrictRequestDecoder(boolean passThrough) {
         super(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_LINE_BYTES)
                 .setMaxHeaderSize(MAX_HEAD_BYTES)
@@ -74,6 +83,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
                 .setChunkedSupported(true));
+        this.passThrough = passThrough;
     }
 
     @Override
@@ -81,6 +91,17 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         if (discarding) {
             in.skipBytes(in.readableBytes());
             return;
+        }
+        if (passThrough && inHead && !requestLineSeen && !closed) {
+            PassThroughRequest request = PassThroughRequest.readFrom(in);
+            if (request == PassThroughRequest.NOT_YET) {
+                return; // qualifies so far: wait for the rest (cut short by a close, it goes to Netty's decoder)
+            }
+            if (request != null) {
+                out.add(request);
+                out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+                return;
+            }
         }
         int start = in.readerIndex();
         int produced = out.size();
@@ -121,6 +142,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             in.skipBytes(in.readableBytes()); // already answered; a truncated remainder means nothing
             return;
         }
+        closed = true;
         super.decodeLast(ctx, in, out);
     }
 

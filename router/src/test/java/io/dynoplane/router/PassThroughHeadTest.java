@@ -85,6 +85,7 @@ class PassThroughHeadTest {
     /** Heads the router must rewrite or that only the decoder may judge: nothing is read. */
     @ParameterizedTest
     @ValueSource(strings = {
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n",                 // a bare LF ends the head
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",          // other framing
             "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",                     // close-delimited
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", // twice
@@ -138,8 +139,8 @@ class PassThroughHeadTest {
 
     @Test
     void headLongerThanTheLimitTakesTheDecodingPath() {
-        String big = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Big: " + "a".repeat(PassThroughHead.MAX_HEAD_BYTES) + "\r\n\r\nok";
-        for (String fixture : new String[] {big, big.substring(0, PassThroughHead.MAX_HEAD_BYTES)}) {
+        String big = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Big: " + "a".repeat(HeadScan.MAX_HEAD_BYTES) + "\r\n\r\nok";
+        for (String fixture : new String[] {big, big.substring(0, HeadScan.MAX_HEAD_BYTES)}) {
             ByteBuf in = bytes(fixture);
             try {
                 assertThat(PassThroughHead.readFrom(in)).as("no waiting beyond the limit").isNull();

@@ -198,6 +198,31 @@ class RouterSmugglingTest {
         assertOneWellFramedRequest("hello");
     }
 
+    /** The fast path ({@link PassThroughRequest}): the client's lines as sent, then the router's, then nothing. */
+    @Test
+    void plainGetReachesTheDynoAsTheClientsLinesThenTheRouters() throws IOException {
+        String lines = "GET /plain?a=1 HTTP/1.1\r\nhost:  " + HOST + "\r\nUser-Agent: t/1\r\nAccept:*/*\r\n";
+        Answer answer = exchange(lines + "Connection: keep-alive\r\n\r\n");
+        assertThat(answer.statusLine()).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(answer.closed()).isFalse();
+        String received = backend.received();
+        assertThat(received).startsWith(lines + "x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-port: "
+                + router.port() + "\r\nx-request-start: ").endsWith("\r\nvia: 1.1 test-router\r\n\r\n");
+        assertThat(received).containsOnlyOnce("\r\n\r\n").doesNotContainIgnoringCase("connection:");
+        String requestId = answer.bytes().replaceAll("(?s).*\r\n[Xx]-[Rr]equest-[Ii]d: ([^\r]+)\r\n.*", "$1");
+        assertThat(received).contains("\r\nx-request-id: " + requestId + "\r\n");
+        assertThat(backend.completeRequests()).isEqualTo(1);
+    }
+
+    @Test
+    void pipelinedPlainGetsEachReachTheDynoOnceInOrder() throws IOException {
+        String get = "GET /%d HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n";
+        Answer answer = exchange(get.formatted(1) + get.formatted(2) + get.formatted(3));
+        assertThat(answer.responses()).isEqualTo(3);
+        assertThat(backend.received()).containsSubsequence("GET /1 ", "GET /2 ", "GET /3 ");
+        assertThat(backend.completeRequests()).isEqualTo(3);
+    }
+
     @Test
     void chunkedRequestIsForwardedChunked() throws IOException {
         Answer answer = exchange(post("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n"));
