@@ -243,32 +243,35 @@ final class ForwardHeaders {
         return false;
     }
 
-    /** A number's text, kept while it stays the same: the router's port always, a start time for a millisecond. */
-    private record NumberText(long value, String text) {
-        NumberText next(long n) {
-            return n == value ? this : new NumberText(n, Long.toString(n));
+    /**
+     * A number's text, kept while it stays the same: the router's port always, a start time for a millisecond. The
+     * field is written only when the number changes: a volatile store per request is not free.
+     */
+    private static final class NumberText {
+        private record Cached(long value, String text) {
+        }
+
+        private volatile Cached last = new Cached(-1, "-1");
+
+        String of(long n) {
+            Cached cached = last;
+            if (cached.value() != n) {
+                cached = new Cached(n, Long.toString(n));
+                last = cached;
+            }
+            return cached.text();
         }
     }
 
-    private static volatile NumberText lastPort = new NumberText(-1, "-1");
-    private static volatile NumberText lastMillis = new NumberText(-1, "-1");
+    private static final NumberText PORT_TEXT = new NumberText();
+    private static final NumberText MILLIS_TEXT = new NumberText();
 
     private static String portText(int port) {
-        NumberText cached = lastPort;
-        NumberText text = cached.next(port);
-        if (text != cached) {
-            lastPort = text; // written only when it changes: a volatile store per request is not free
-        }
-        return text.text();
+        return PORT_TEXT.of(port);
     }
 
     private static String millisText(long millis) {
-        NumberText cached = lastMillis;
-        NumberText text = cached.next(millis);
-        if (text != cached) {
-            lastMillis = text;
-        }
-        return text.text();
+        return MILLIS_TEXT.of(millis);
     }
 
     /** Appends {@code 1.1 <routerName>} to any existing Via chain. */

@@ -45,6 +45,9 @@ final class PassThroughRequest extends DefaultHttpRequest {
             HeadScan.ascii("x-request-start"), HeadScan.ascii("x-request-id"), HeadScan.ascii("via"),
             HeadScan.ascii(ArrivalStamper.ARRIVAL.toString())};
 
+    /** Unvalidated: the scan has checked the Host bytes already, more strictly. Declared before NOT_YET, which uses it. */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
     /** Returned for a head that qualifies so far but has not all arrived. */
     static final PassThroughRequest NOT_YET = new PassThroughRequest(new byte[0], "/", "");
 
@@ -59,8 +62,7 @@ final class PassThroughRequest extends DefaultHttpRequest {
     }
 
     private static HttpHeaders hostOnly(String host) {
-        // Checked by the scan already, byte by byte, more strictly than the header map would.
-        HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+        HttpHeaders headers = HEADERS.newHeaders();
         headers.set(HttpHeaderNames.HOST, host);
         return headers;
     }

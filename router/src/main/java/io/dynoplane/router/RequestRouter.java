@@ -447,10 +447,10 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
     /**
      * Whether the current request's response can go to the client as the dyno's bytes ({@link PassThroughHead}): an
      * HTTP/1.1 client connection (HTTP/2 streams take response objects; HTTP/1.0 clients need their framing
-     * changed) and a response that has a body.
+     * changed). A HEAD's response, which has no body, the dyno's decoder always decodes.
      */
     boolean takesPassThrough() {
-        return !side.http2() && !currentHttp10 && !currentHead;
+        return !side.http2() && !currentHttp10;
     }
 
     /**
