@@ -29,7 +29,7 @@ import static io.dynoplane.bench.BenchNet.ip;
 import static io.dynoplane.bench.BenchNet.percentile;
 
 /**
- * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin]}: the router, HAProxy and nginx side by side,
+ * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin] [--rate-fraction F]}: the router, HAProxy and nginx side by side,
  * each forwarding to the same dyno over its veth with one worker thread, in one run: requests/s and the latency each
  * adds (p50, p99, p99.9) for 0 KB and 16 KB responses at 64 and 1,024 keep-alive connections.
  *
@@ -40,17 +40,21 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * Host), HAProxy ({@code nbthread 1}, {@code http-reuse always}) and nginx ({@code worker_processes 1}, upstream
  * keepalive 1024). All get the same Host header and keep both sides alive, and all do the same header work as the
  * router (Heroku's): X-Forwarded-For/-Proto/-Port, X-Request-Start and a new UUID X-Request-Id to the dyno, Via both
- * ways, the request id back to the client. So each puts the same bytes on the wire, and wrk and the dyno (which share
- * a core) parse the same amount whichever proxy is in front.
+ * ways, the request id back to the client. So each puts the same bytes on the wire, and the load generator and the
+ * dyno (which share a core) parse the same amount whichever proxy is in front.
  *
- * <p>Load: wrk, one thread, closed loop ({@code -c} connections each sending its next request when the last
- * response is in). wrk's latencies are not corrected for coordinated omission; at saturation that matters little
- * (every connection always has a request outstanding) but a stall longer than the others is under-weighted. The
- * latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case in the same round,
- * median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated per round).
+ * <p>Load, in two phases. Saturated: wrk, one thread, closed loop ({@code -c} connections each sending its next
+ * request when the last response is in), for requests/s; its latencies are those of a queue kept full, and are not
+ * corrected for coordinated omission. At a fixed rate: {@link RateLoad} (open loop, wrk2's model, corrected) offers
+ * every target the same requests/s, {@code --rate-fraction} (0.3 unless set) of the slowest proxy's saturated rate in
+ * this run, for latency as served below saturation; at 0.3 neither core is saturated (the generator and the dyno
+ * share one). The latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case, phase
+ * and round, median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated
+ * per round). The dyno listens with {@code reuseport}, so its workers share a proxy's connections by hash, not by
+ * which worker woke first when the proxy opened them.
  *
  * <p>CPU: with two or more cores (and no {@code --no-pin}) each proxy's one worker thread gets core 0: HAProxy's and
- * nginx's processes, and the router's event loop ({@code RouterConfig.ioCpus}). wrk and the dyno share the other
+ * nginx's processes, and the router's event loop ({@code RouterConfig.ioCpus}). The load generator and the dyno share the other
  * cores, and so do this JVM's other threads (collector, compilers, this bench's own), as they would on an edge whose
  * event loops have cores of their own: on core 0 a collector or compiler thread holds the loop's core for a whole
  * scheduler slice, milliseconds of tail latency for every request in flight. The router's CPU per request counts
@@ -90,9 +94,11 @@ final class RouterBench {
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
     private static final double TICK_US = 1e6 / clockTicksPerSecond();
 
-    private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases) {
+    private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases,
+                           double rateFraction) {
         static Options parse(Deque<String> args) {
             boolean quick = false, pin = true;
+            double rateFraction = 0.3;
             List<Target> targets = List.of(Target.values());
             List<Case> cases = CASES;
             Integer rounds = null;
@@ -105,6 +111,7 @@ final class RouterBench {
                         case "--no-pin" -> pin = false;
                         case "--rounds" -> rounds = Integer.parseInt(args.pop());
                         case "--seconds" -> seconds = Double.parseDouble(args.pop());
+                        case "--rate-fraction" -> rateFraction = Double.parseDouble(args.pop());
                         case "--targets" -> targets = java.util.Arrays.stream(args.pop().split(",")).map(n -> Target.valueOf(n.strip().toUpperCase(Locale.ROOT))).toList();
                         case "--cases" -> {
                             List<String> keys = java.util.Arrays.stream(args.pop().split(",")).map(String::strip).toList();
@@ -119,15 +126,15 @@ final class RouterBench {
             }
             int r = rounds != null ? rounds : quick ? 1 : 3;
             double s = seconds != null ? seconds : quick ? 2 : 5;
-            if (r < 1 || r > 50 || s < 1 || s > 600) throw usage();
+            if (r < 1 || r > 50 || s < 1 || s > 600 || !(rateFraction > 0 && rateFraction <= 1)) throw usage();
             if (!targets.contains(Target.DIRECT) || !targets.contains(Target.HAPROXY)) {
                 targets = java.util.stream.Stream.concat(java.util.stream.Stream.of(Target.DIRECT, Target.HAPROXY), targets.stream()).distinct().sorted().toList();
             }
-            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases);
+            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases, rateFraction);
         }
 
         private static IllegalArgumentException usage() {
-            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024]"
+            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024] [--rate-fraction F (0..1]]"
                     + " (direct and haproxy are always measured)");
         }
     }
@@ -194,7 +201,8 @@ final class RouterBench {
             json.put("pinned", pin);
             if (pin) json.put("router_pinning", "event loop on core 0, the JVM's other threads on the others");
             json.put("loadavg_start", loadAverage());
-            json.put("load_generator", "wrk -t1 closed loop (no CO correction)");
+            json.put("load_generator", "saturated: wrk -t1 closed loop (no CO correction); at rate: rateload open loop (CO corrected)");
+            json.put("rate_fraction", options.rateFraction());
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
             json.put("nginx_version", nginxVersion);
@@ -204,27 +212,29 @@ final class RouterBench {
 
             log("warm-up: the router alone %d s at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", options.quick() ? 2 : 10, options.warmupSeconds());
             if (options.targets().contains(Target.ROUTER)) { // the JIT: C1 and C2 are still compiling (on the router's core) after 5 s of load
-                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(Target.ROUTER, lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 10, pin, dynoStatus);
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 10, pin);
             }
-            for (Case c : options.cases()) for (Target t : options.targets()) wrk(t, lua, urls.get(t), c, options.warmupSeconds(), pin, dynoStatus);
+            for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin);
 
-            Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
-            for (int round = 0; round < options.rounds(); round++) {
-                for (Case c : options.cases()) {
-                    List<Target> order = new ArrayList<>(options.targets());
-                    java.util.Collections.rotate(order, round);
-                    for (Target t : order) {
-                        Sample s = wrk(t, lua, urls.get(t), c, options.seconds(), pin, dynoStatus);
-                        samples.computeIfAbsent(t, x -> new LinkedHashMap<>())
-                                .computeIfAbsent(c, x -> new ArrayList<>()).add(s);
-                        log("round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req",
-                                round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
-                                s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest());
-                    }
-                }
+            Map<Target, Map<Case, List<Sample>>> saturated = rounds(options, "saturated", (t, c) ->
+                    measured(t, c, dynoStatus, () -> wrk(lua, urls.get(t), c, options.seconds(), pin)));
+            report(options, saturated, json);
+
+            // The same targets at a rate every one of them sustains: latency as served, not as queued at saturation.
+            RateLoad rateLoad = RateLoad.compile(dir);
+            Map<Case, Double> rates = new LinkedHashMap<>();
+            for (Case c : options.cases()) {
+                double slowest = options.targets().stream().filter(t -> t != Target.DIRECT).mapToDouble(t -> median(saturated.get(t).get(c), Sample::rps)).min().orElseThrow();
+                rates.put(c, Math.floor(slowest * options.rateFraction() / 100) * 100);
             }
+            log("fixed rate: %.0f%% of the slowest proxy's requests/s per case, %s", 100 * options.rateFraction(), rates);
+            Map<Target, Map<Case, List<Sample>>> atRate = rounds(options, "at rate", (t, c) -> {
+                java.net.URI url = java.net.URI.create(urls.get(t));
+                return measured(t, c, dynoStatus, () -> rateLoad.run(url.getHost(), url.getPort() < 0 ? 80 : url.getPort(), c.path(), HOST, c.connections(),
+                        rates.get(c), options.seconds(), pin ? otherCores() : null));
+            });
+            reportAtRate(options, rates, atRate, json);
             json.put("loadavg_end", loadAverage());
-            report(options, samples, json);
         } finally {
             if (router != null) router.close();
             BenchNet.removeAll();
@@ -232,6 +242,29 @@ final class RouterBench {
             BenchNet.dropHook(hook);
         }
         System.out.println(BenchNet.toJson(json));
+    }
+
+    private interface Measure {
+        Sample run(Target target, Case c) throws IOException, InterruptedException;
+    }
+
+    /** {@code options.rounds()} rounds of every case and target, the targets' order rotated each round. */
+    private static Map<Target, Map<Case, List<Sample>>> rounds(Options options, String phase, Measure measure) throws IOException, InterruptedException {
+        Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
+        for (int round = 0; round < options.rounds(); round++) {
+            for (Case c : options.cases()) {
+                List<Target> order = new ArrayList<>(options.targets());
+                java.util.Collections.rotate(order, round);
+                for (Target t : order) {
+                    Sample s = measure.run(t, c);
+                    samples.computeIfAbsent(t, x -> new LinkedHashMap<>()).computeIfAbsent(c, x -> new ArrayList<>()).add(s);
+                    log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req",
+                            phase, round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
+                            s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest());
+                }
+            }
+        }
+        return samples;
     }
 
     // ---- Report -------------------------------------------------------------------------------------------------
@@ -288,6 +321,46 @@ final class RouterBench {
         }
     }
 
+    /** The fixed-rate phase: each target's latency at the case's rate, and what it adds over the dyno's own at that rate. */
+    private static void reportAtRate(Options options, Map<Case, Double> rates, Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json) {
+        System.out.println();
+        System.out.println("  at a fixed rate (open loop, coordinated-omission corrected)");
+        System.out.println("  case      target   | offered  answered | latency us p50 / p99 / p99.9 (absolute) | added over direct p50 / p99 / p99.9 | errors | cpu us/req");
+        Map<String, Double> addedP99 = new LinkedHashMap<>();
+        for (Case c : options.cases()) {
+            json.put(c.key() + "_rate", rates.get(c));
+            List<Sample> direct = samples.get(Target.DIRECT).get(c);
+            for (Target t : options.targets()) {
+                List<Sample> mine = samples.get(t).get(c);
+                String prefix = t.key() + "_" + c.key() + "_at_rate";
+                double r = median(mine, Sample::rps), p50 = median(mine, Sample::p50), p99 = median(mine, Sample::p99), p999 = median(mine, Sample::p999);
+                double a50 = added(mine, direct, Sample::p50), a99 = added(mine, direct, Sample::p99), a999 = added(mine, direct, Sample::p999);
+                long errors = mine.stream().mapToLong(Sample::errors).sum();
+                json.put(prefix + "_rps", r);
+                json.put(prefix + "_p50_us", t == Target.DIRECT ? p50 : a50);
+                json.put(prefix + "_p99_us", t == Target.DIRECT ? p99 : a99);
+                json.put(prefix + "_p999_us", t == Target.DIRECT ? p999 : a999);
+                json.put(prefix + "_errors", errors);
+                if (t != Target.DIRECT) {
+                    json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
+                    addedP99.put(t.key() + "_" + c.key(), a99);
+                }
+                System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f %8.0f | %7.0f / %7.0f / %7.0f             | %s | %6d | %s%n",
+                        c.key(), t.key(), rates.get(c), r, p50, p99, p999,
+                        t == Target.DIRECT ? " ".repeat(35) : String.format(Locale.ROOT, "%7.0f / %7.0f / %7.0f            ", a50, a99, a999),
+                        errors, t == Target.DIRECT ? "" : String.format(Locale.ROOT, "%.1f", median(mine, Sample::cpuUsPerRequest)));
+            }
+        }
+        Double p99Ratio = ratio(addedP99.get("router_0k_64"), addedP99.get("haproxy_0k_64"));
+        json.put("p99_at_rate_vs_haproxy", p99Ratio);
+        json.put("target_p99_at_rate_not_higher", p99Ratio != null && p99Ratio <= 1.0);
+        for (Case c : options.cases()) {
+            String k = c.key();
+            System.out.printf(Locale.ROOT, "  %-8s at %.0f req/s: router/haproxy added p99 %s; nginx/haproxy added p99 %s%n", k, rates.get(c),
+                    fmt(ratio(addedP99.get("router_" + k), addedP99.get("haproxy_" + k))), fmt(ratio(addedP99.get("nginx_" + k), addedP99.get("haproxy_" + k))));
+        }
+    }
+
     private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
         return percentile(samples.stream().map(f::applyAsDouble).toList(), 50);
     }
@@ -320,9 +393,8 @@ final class RouterBench {
             end
             """;
 
-    private static Sample wrk(Target target, Path lua, String url, Case c, double seconds, boolean pin, String dynoStatus) throws IOException, InterruptedException {
-        long acceptedBefore = dynoAccepted(dynoStatus);
-        long ticksBefore = cpuTicks(target);
+    /** One wrk run (closed loop, {@code c.connections()} connections) against {@code url}. */
+    private static LoadResult wrk(Path lua, String url, Case c, double seconds, boolean pin) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
@@ -335,23 +407,34 @@ final class RouterBench {
         } finally {
             BenchNet.stop(p);
         }
-        long cpuTicks = cpuTicks(target) - ticksBefore;
-        long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("wrk gave no summary for " + url + c.path() + ": " + out.strip()));
         String[] f = line.split(" ");
-        double durationUs = Double.parseDouble(f[1]);
+        double duration = Double.parseDouble(f[1]) / 1e6;
         long requests = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
         long errors = 0;
         for (int i = 4; i <= 8; i++) errors += Long.parseLong(f[i]);
-        if (requests == 0) { // no latency to report; NaN sorts above every number, so it counts as the worst in a median
-            return new Sample(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, errors, Double.NaN, dynoConns / (durationUs / 1e6), Double.NaN);
+        if (requests == 0) return LoadResult.unanswered(errors, duration);
+        return new LoadResult(requests / duration, Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
+                Double.parseDouble(f[12]), requests, errors, bytes / (double) requests, duration);
+    }
+
+    private interface Load {
+        LoadResult run() throws IOException, InterruptedException;
+    }
+
+    /** Runs {@code load} against {@code target}, counting the dyno connections it opened and the target's CPU. */
+    private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
+        long acceptedBefore = dynoAccepted(dynoStatus);
+        long ticksBefore = cpuTicks(target);
+        LoadResult r = load.run();
+        long cpuTicks = cpuTicks(target) - ticksBefore;
+        long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
+        if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
+            throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
-        double bytesPerRequest = bytes / (double) requests;
-        if (bytesPerRequest < c.bodyBytes()) throw new IllegalStateException(url + c.path() + ": " + bytesPerRequest + " bytes per response, expected over " + c.bodyBytes());
-        return new Sample(requests / (durationUs / 1e6), Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
-                Double.parseDouble(f[12]), requests, errors, bytesPerRequest, dynoConns / (durationUs / 1e6),
-                cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / requests);
+        return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.seconds(),
+                r.requests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.requests());
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */
@@ -404,7 +487,7 @@ final class RouterBench {
                   uwsgi_temp_path %s/dyno-uwsgi;
                   scgi_temp_path %s/dyno-scgi;
                   server {
-                    listen %s:%d backlog=4096;
+                    listen %s:%d backlog=4096 reuseport;
                     root %s;
                     location / { }
                     location = /dyno-status { stub_status; }

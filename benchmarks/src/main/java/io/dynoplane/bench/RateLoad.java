@@ -1,0 +1,60 @@
+package io.dynoplane.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The open-loop load generator ({@code rateload.c}, wrk2's model): requests fall due at a fixed rate whatever the
+ * server does, and each one's latency runs from when it fell due, so a stall is charged to every request it held
+ * up (coordinated-omission corrected). Compiled with clang into the run's directory on first use.
+ */
+final class RateLoad {
+    private final Path binary;
+
+    private RateLoad(Path binary) {
+        this.binary = binary;
+    }
+
+    static RateLoad compile(Path dir) throws IOException, InterruptedException {
+        Path source = dir.resolve("rateload.c"), binary = dir.resolve("rateload");
+        try (InputStream in = RateLoad.class.getResourceAsStream("rateload.c")) {
+            if (in == null) throw new IllegalStateException("rateload.c is missing from the bench jar");
+            Files.write(source, in.readAllBytes());
+        }
+        BenchNet.exec("", "clang", "-O2", "-Wall", "-o", binary.toString(), source.toString());
+        return new RateLoad(binary);
+    }
+
+    /**
+     * {@code rate} requests/s for {@code seconds} to {@code ip:port}, spread over {@code connections}; then every
+     * request that fell due is still awaited (up to 10 s). {@code cpus}: a taskset list, or null for any core.
+     */
+    LoadResult run(String ip, int port, String path, String host, int connections, double rate, double seconds, String cpus) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        if (cpus != null) command.addAll(List.of("taskset", "-c", cpus));
+        command.addAll(List.of(binary.toString(), ip, Integer.toString(port), path, host, Integer.toString(connections),
+                Long.toString(Math.round(rate)), Double.toString(seconds)));
+        Process p = BenchNet.startPiped(command.toArray(String[]::new));
+        String out;
+        try {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor((long) seconds + 30, TimeUnit.SECONDS)) throw new IllegalStateException("rateload did not finish: " + ip + ":" + port + path);
+        } finally {
+            BenchNet.stop(p);
+        }
+        String line = out.lines().filter(l -> l.startsWith("RATELOAD ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("rateload gave no summary for " + ip + ":" + port + path + ": " + out.strip()));
+        String[] f = line.split(" "); // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max
+        long requests = Long.parseLong(f[1]), errors = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
+        double elapsed = Double.parseDouble(f[4]) / 1e6;
+        if (requests == 0) return LoadResult.unanswered(errors, elapsed);
+        return new LoadResult(requests / elapsed, Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]),
+                Double.parseDouble(f[8]), requests, errors, bytes / (double) requests, elapsed);
+    }
+}
