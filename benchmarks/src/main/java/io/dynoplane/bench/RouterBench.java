@@ -225,7 +225,12 @@ final class RouterBench {
             Map<Case, Double> rates = new LinkedHashMap<>();
             for (Case c : options.cases()) {
                 double slowest = options.targets().stream().filter(t -> t != Target.DIRECT).mapToDouble(t -> median(saturated.get(t).get(c), Sample::rps)).min().orElseThrow();
-                rates.put(c, Math.floor(slowest * options.rateFraction() / 100) * 100);
+                double rate = Math.floor(slowest * options.rateFraction() / 100) * 100;
+                if (!(rate >= 100)) {
+                    throw new IllegalStateException("bench router: " + c.key() + ": the slowest proxy served " + Math.round(slowest)
+                            + " req/s saturated; " + options.rateFraction() + " of that is too few for the fixed-rate phase");
+                }
+                rates.put(c, rate);
             }
             log("fixed rate: %.0f%% of the slowest proxy's requests/s per case, %s", 100 * options.rateFraction(), rates);
             Map<Target, Map<Case, List<Sample>>> atRate = rounds(options, "at rate", (t, c) -> {
