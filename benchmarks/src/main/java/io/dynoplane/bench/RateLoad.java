@@ -32,29 +32,30 @@ final class RateLoad {
     }
 
     /**
-     * {@code rate} requests/s for {@code seconds} to {@code ip:port}, spread over {@code connections}; then every
-     * request that fell due is still awaited (up to 10 s). {@code cpus}: a taskset list, or null for any core.
+     * {@code rate} requests/s to {@code ip:port}, spread over {@code connections}: {@code warmup} seconds not
+     * counted, then {@code seconds} measured; then every request that fell due is still awaited (up to 10 s).
+     * {@code cpus}: a taskset list, or null for any core.
      */
-    LoadResult run(String ip, int port, String path, String host, int connections, double rate, double seconds, String cpus) throws IOException, InterruptedException {
+    LoadResult run(String ip, int port, String path, String host, int connections, double rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (cpus != null) command.addAll(List.of("taskset", "-c", cpus));
         command.addAll(List.of(binary.toString(), ip, Integer.toString(port), path, host, Integer.toString(connections),
-                Long.toString(Math.round(rate)), Double.toString(seconds)));
+                Long.toString(Math.round(rate)), Double.toString(warmup), Double.toString(seconds)));
         Process p = BenchNet.startPiped(command.toArray(String[]::new));
         String out;
         try {
             out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor((long) seconds + 30, TimeUnit.SECONDS)) throw new IllegalStateException("rateload did not finish: " + ip + ":" + port + path);
+            if (!p.waitFor((long) (warmup + seconds) + 30, TimeUnit.SECONDS)) throw new IllegalStateException("rateload did not finish: " + ip + ":" + port + path);
         } finally {
             BenchNet.stop(p);
         }
         String line = out.lines().filter(l -> l.startsWith("RATELOAD ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("rateload gave no summary for " + ip + ":" + port + path + ": " + out.strip()));
-        String[] f = line.split(" "); // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max
-        long requests = Long.parseLong(f[1]), errors = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
-        double elapsed = Double.parseDouble(f[4]) / 1e6;
+        String[] f = line.split(" "); // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
+        long requests = Long.parseLong(f[1]), errors = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]), warm = Long.parseLong(f[9]);
+        double elapsed = Double.parseDouble(f[4]) / 1e6, allElapsed = Double.parseDouble(f[10]) / 1e6;
         if (requests == 0) return LoadResult.unanswered(errors, elapsed);
         return new LoadResult(requests / elapsed, Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]),
-                Double.parseDouble(f[8]), requests, errors, bytes / (double) requests, elapsed);
+                Double.parseDouble(f[8]), requests, errors, bytes / (double) requests, elapsed, requests + warm, allElapsed);
     }
 }

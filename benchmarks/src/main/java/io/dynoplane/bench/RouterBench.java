@@ -48,7 +48,9 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * corrected for coordinated omission. At a fixed rate: {@link RateLoad} (open loop, wrk2's model, corrected) offers
  * every target the same requests/s, {@code --rate-fraction} (0.3 unless set) of the slowest proxy's saturated rate in
  * this run, for latency as served below saturation; at 0.3 neither core is saturated (the generator and the dyno
- * share one). The latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case, phase
+ * share one). Each fixed-rate run starts with a warm-up on the same connections that is not counted (2 s, 1 s with
+ * {@code --quick}; wrk2's calibration): what the target saw just before, idle or another target's load ending, settles
+ * first. The latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case, phase
  * and round, median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated
  * per round). The dyno listens with {@code reuseport}, so its workers share a proxy's connections by hash, not by
  * which worker woke first when the proxy opened them.
@@ -236,7 +238,7 @@ final class RouterBench {
             Map<Target, Map<Case, List<Sample>>> atRate = rounds(options, "at rate", (t, c) -> {
                 java.net.URI url = java.net.URI.create(urls.get(t));
                 return measured(t, c, dynoStatus, () -> rateLoad.run(url.getHost(), url.getPort() < 0 ? 80 : url.getPort(), c.path(), HOST, c.connections(),
-                        rates.get(c), options.seconds(), pin ? otherCores() : null));
+                        rates.get(c), options.warmupSeconds(), options.seconds(), pin ? otherCores() : null));
             });
             reportAtRate(options, rates, atRate, json);
             json.put("loadavg_end", loadAverage());
@@ -421,7 +423,7 @@ final class RouterBench {
         for (int i = 4; i <= 8; i++) errors += Long.parseLong(f[i]);
         if (requests == 0) return LoadResult.unanswered(errors, duration);
         return new LoadResult(requests / duration, Double.parseDouble(f[9]), Double.parseDouble(f[10]), Double.parseDouble(f[11]),
-                Double.parseDouble(f[12]), requests, errors, bytes / (double) requests, duration);
+                Double.parseDouble(f[12]), requests, errors, bytes / (double) requests, duration, requests, duration);
     }
 
     private interface Load {
@@ -438,8 +440,8 @@ final class RouterBench {
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
-        return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.seconds(),
-                r.requests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.requests());
+        return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(),
+                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests());
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */

@@ -1,14 +1,17 @@
 // rateload: an open-loop HTTP/1.1 load generator (wrk2's model) for bench router.
 //
-// usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE SECONDS
+// usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE WARMUP SECONDS
 //
 // Request k of the run is due at t0 + k / RATE and belongs to connection k mod CONNECTIONS. A connection has one
 // request in flight at a time (keep-alive, no pipelining), so a request due while its connection is busy waits,
 // and its latency is counted from when it was due, not from when it went out: coordinated-omission corrected.
-// After SECONDS nothing new falls due, but every request that did is still sent and awaited (up to 10 s), so a
+// Requests due in the first WARMUP seconds are sent and awaited but not counted (wrk2's calibration): whatever the
+// target did before (idle, or another target's load just ended) settles first. After WARMUP + SECONDS nothing new
+// falls due, but every request that did is still sent and awaited (up to 10 s), so a
 // backlog shows in the percentiles instead of being dropped. Responses must carry Content-Length.
 //
-// Prints one line: RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max (latencies in microseconds).
+// Prints one line: RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
+// (latencies in microseconds; all but the last two of the measured requests only).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +39,7 @@ struct conn {
 	int busy;
 	size_t have;       // bytes of the current response read so far
 	long long need;    // the response's total length once its head is in, else -1
+	uint64_t got;      // bytes of the current response so far
 	char buf[BUF];
 };
 
@@ -44,8 +48,8 @@ static char request[4096];
 static size_t request_len;
 static int nconns, epfd;
 static double rate;
-static long long t0;
-static uint64_t *latencies, recorded, capacity, errors, bytes;
+static long long t0, measured_from;
+static uint64_t *latencies, recorded, warm, capacity, errors, bytes;
 
 static long long now_ns(void) {
 	struct timespec ts;
@@ -73,6 +77,7 @@ static void open_conn(struct conn *c, int i) {
 	c->busy = 0;
 	c->have = 0;
 	c->need = -1;
+	c->got = 0;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.u32 = (uint32_t)i };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
 }
@@ -137,7 +142,7 @@ static void on_readable(struct conn *c, int i) {
 			fail(c, i);
 			return;
 		}
-		bytes += (uint64_t)n;
+		c->got += (uint64_t)n;
 		c->have += (size_t)n;
 		if (c->need < 0) {
 			c->need = response_length(c);
@@ -150,7 +155,14 @@ static void on_readable(struct conn *c, int i) {
 			continue;
 		}
 		if ((long long)c->have > c->need) { fail(c, i); return; } // more than one response: not ours to frame
-		record(now_ns() - due_at(i, c->sent - 1));
+		long long due = due_at(i, c->sent - 1);
+		if (due >= measured_from) {
+			record(now_ns() - due);
+			bytes += c->got;
+		} else {
+			warm++;
+		}
+		c->got = 0;
 		c->busy = 0;
 		c->have = 0;
 		c->need = -1;
@@ -171,8 +183,8 @@ static uint64_t pct(double p) {
 }
 
 int main(int argc, char **argv) {
-	if (argc != 8) {
-		fprintf(stderr, "usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE SECONDS\n");
+	if (argc != 9) {
+		fprintf(stderr, "usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE WARMUP SECONDS\n");
 		return 2;
 	}
 	memset(&target, 0, sizeof target);
@@ -181,8 +193,8 @@ int main(int argc, char **argv) {
 	if (inet_pton(AF_INET, argv[1], &target.sin_addr) != 1) { fprintf(stderr, "rateload: not an IPv4 address: %s\n", argv[1]); return 2; }
 	nconns = atoi(argv[5]);
 	rate = atof(argv[6]);
-	double seconds = atof(argv[7]);
-	if (nconns < 1 || rate <= 0 || seconds <= 0) { fprintf(stderr, "rateload: connections, rate and seconds must be positive\n"); return 2; }
+	double warmup = atof(argv[7]), seconds = atof(argv[8]);
+	if (nconns < 1 || rate <= 0 || warmup < 0 || seconds <= 0) { fprintf(stderr, "rateload: connections, rate and seconds must be positive, warmup not negative\n"); return 2; }
 	request_len = (size_t)snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[3], argv[4]);
 
 	struct conn *conns = calloc((size_t)nconns, sizeof *conns);
@@ -206,8 +218,9 @@ int main(int argc, char **argv) {
 	}
 
 	t0 = now_ns();
-	uint64_t total = (uint64_t)(rate * seconds), next = 0;
-	long long end = t0 + (long long)(seconds * 1e9), deadline = end + DRAIN_NS;
+	measured_from = t0 + (long long)(warmup * 1e9);
+	uint64_t total = (uint64_t)(rate * (warmup + seconds)), next = 0;
+	long long deadline = measured_from + (long long)(seconds * 1e9) + DRAIN_NS;
 	for (;;) {
 		long long now = now_ns();
 		for (; next < total; next++) { // everything due by now goes out on its connection, if that is idle
@@ -218,7 +231,7 @@ int main(int argc, char **argv) {
 			send_next(c, (int)(next % (uint64_t)nconns));
 		}
 		if (next == total) {
-			uint64_t done = recorded + errors;
+			uint64_t done = recorded + warm + errors;
 			if (done >= total || now > deadline) break;
 		}
 		// A wake-up per request would cost more CPU than the request, on the core the dyno shares: the loop sleeps
@@ -237,11 +250,11 @@ int main(int argc, char **argv) {
 			} else on_readable(c, i);
 		}
 	}
-	long long elapsed = now_ns() - t0;
-	uint64_t unanswered = total - (recorded + errors < total ? recorded + errors : total);
+	long long end = now_ns(), elapsed = end - measured_from;
+	uint64_t unanswered = total - (recorded + warm + errors < total ? recorded + warm + errors : total);
 	qsort(latencies, recorded, sizeof *latencies, cmp);
-	printf("RATELOAD %llu %llu %llu %lld %llu %llu %llu %llu\n", (unsigned long long)recorded, (unsigned long long)(errors + unanswered),
+	printf("RATELOAD %llu %llu %llu %lld %llu %llu %llu %llu %llu %lld\n", (unsigned long long)recorded, (unsigned long long)(errors + unanswered),
 	       (unsigned long long)bytes, elapsed / 1000, (unsigned long long)pct(50), (unsigned long long)pct(99), (unsigned long long)pct(99.9),
-	       (unsigned long long)(recorded ? latencies[recorded - 1] : 0));
+	       (unsigned long long)(recorded ? latencies[recorded - 1] : 0), (unsigned long long)warm, (end - t0) / 1000);
 	return 0;
 }
