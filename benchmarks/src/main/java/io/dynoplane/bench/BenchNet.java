@@ -84,6 +84,26 @@ final class BenchNet {
         return p;
     }
 
+    /**
+     * Runs a load generator ({@code command}) to its end, at most {@code timeoutSeconds} (then it is stopped), and
+     * returns the line of its output that starts with {@code prefix} (its summary), split at spaces. The output is a
+     * few lines, read once it has exited: it fits the pipe.
+     */
+    static String[] summaryLine(String prefix, long timeoutSeconds, List<String> command) throws IOException, InterruptedException {
+        Process p = startPiped(command.toArray(String[]::new));
+        String out;
+        try {
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(String.join(" ", command) + ": did not finish in " + timeoutSeconds + " s");
+            }
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } finally {
+            stop(p);
+        }
+        return out.lines().filter(l -> l.startsWith(prefix)).findFirst().map(l -> l.split(" "))
+                .orElseThrow(() -> new IllegalStateException(String.join(" ", command) + ": no " + prefix.strip() + " line in: " + out.strip()));
+    }
+
     /** Stops a process this run started, and its descendants (nginx workers): TERM, then KILL after 3 s. */
     static void stop(Process p) {
         if (p == null || !LIVE_PROCESSES.remove(p)) return;

@@ -2,12 +2,10 @@ package io.dynoplane.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The open-loop load generator ({@code rateload.c}, wrk2's model): requests fall due at a fixed rate whatever the
@@ -41,17 +39,8 @@ final class RateLoad {
         if (cpus != null) command.addAll(List.of("taskset", "-c", cpus));
         command.addAll(List.of(binary.toString(), ip, Integer.toString(port), path, host, Integer.toString(connections),
                 Long.toString(Math.round(rate)), Double.toString(warmup), Double.toString(seconds)));
-        Process p = BenchNet.startPiped(command.toArray(String[]::new));
-        String out;
-        try {
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor((long) (warmup + seconds) + 30, TimeUnit.SECONDS)) throw new IllegalStateException("rateload did not finish: " + ip + ":" + port + path);
-        } finally {
-            BenchNet.stop(p);
-        }
-        String line = out.lines().filter(l -> l.startsWith("RATELOAD ")).findFirst()
-                .orElseThrow(() -> new IllegalStateException("rateload gave no summary for " + ip + ":" + port + path + ": " + out.strip()));
-        String[] f = line.split(" "); // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
+        // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
+        String[] f = BenchNet.summaryLine("RATELOAD ", (long) (warmup + seconds) + 30, command);
         long requests = Long.parseLong(f[1]), errors = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]), warm = Long.parseLong(f[9]);
         double elapsed = Double.parseDouble(f[4]) / 1e6, allElapsed = Double.parseDouble(f[10]) / 1e6;
         if (requests == 0) return LoadResult.unanswered(errors, elapsed);

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 import static io.dynoplane.bench.BenchNet.exec;
 import static io.dynoplane.bench.BenchNet.ip;
@@ -406,17 +405,7 @@ final class RouterBench {
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
                 "-H", "Host: " + HOST, "-s", lua.toString(), url + c.path()));
-        Process p = BenchNet.startPiped(command.toArray(String[]::new));
-        String out;
-        try {
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor((long) seconds + 60, TimeUnit.SECONDS)) throw new IllegalStateException("wrk did not finish: " + url);
-        } finally {
-            BenchNet.stop(p);
-        }
-        String line = out.lines().filter(l -> l.startsWith("WRK ")).findFirst()
-                .orElseThrow(() -> new IllegalStateException("wrk gave no summary for " + url + c.path() + ": " + out.strip()));
-        String[] f = line.split(" ");
+        String[] f = BenchNet.summaryLine("WRK ", (long) seconds + 60, command);
         double duration = Double.parseDouble(f[1]) / 1e6;
         long requests = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
         long errors = 0;
