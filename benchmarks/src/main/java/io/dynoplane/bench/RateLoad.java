@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The open-loop load generator ({@code rateload.c}, wrk2's model): requests fall due at a fixed rate whatever the
- * server does, and each one's latency runs from when it fell due, so a stall is charged to every request it held
- * up (coordinated-omission corrected). Compiled with clang into the run's directory on first use.
+ * The load generator {@code rateload.c}, compiled with clang into the run's directory on first use. Open loop
+ * ({@link #run}, wrk2's model): requests fall due at a fixed rate whatever the server does, and each one's latency
+ * runs from when it fell due, so a stall is charged to every request it held up (coordinated-omission corrected).
+ * Closed loop ({@link #runClosed}, for saturation like wrk): each connection sends its next request as soon as its
+ * last response is in.
  */
 final class RateLoad {
     private final Path binary;
@@ -35,10 +37,23 @@ final class RateLoad {
      * {@code cpus}: a taskset list, or null for any core.
      */
     LoadResult run(String ip, int port, String path, String host, int connections, double rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+        return invoke(ip, port, path, host, connections, Long.toString(Math.round(rate)), warmup, seconds, cpus);
+    }
+
+    /**
+     * {@code connections} each with one request in flight, the next sent as soon as the last is answered (within the
+     * same wake-up, where wrk waits for the next): {@code warmup} seconds not counted, then the responses of
+     * {@code seconds}, each timed from its request's send. What is in flight at the end is not awaited.
+     */
+    LoadResult runClosed(String ip, int port, String path, String host, int connections, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+        return invoke(ip, port, path, host, connections, "closed", warmup, seconds, cpus);
+    }
+
+    private LoadResult invoke(String ip, int port, String path, String host, int connections, String rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (cpus != null) command.addAll(List.of("taskset", "-c", cpus));
         command.addAll(List.of(binary.toString(), ip, Integer.toString(port), path, host, Integer.toString(connections),
-                Long.toString(Math.round(rate)), Double.toString(warmup), Double.toString(seconds)));
+                rate, Double.toString(warmup), Double.toString(seconds)));
         // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
         String[] f = BenchNet.summaryLine("RATELOAD ", (long) (warmup + seconds) + 30, command);
         long requests = Long.parseLong(f[1]), errors = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]), warm = Long.parseLong(f[9]);

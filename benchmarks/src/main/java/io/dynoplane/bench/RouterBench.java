@@ -42,12 +42,15 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * ways, the request id back to the client. So each puts the same bytes on the wire, and the load generator and the
  * dyno (which share a core) parse the same amount whichever proxy is in front.
  *
- * <p>Load, in two phases. Saturated: wrk, one thread, closed loop ({@code -c} connections each sending its next
+ * <p>Load, in three phases. Saturated: wrk, one thread, closed loop ({@code -c} connections each sending its next
  * request when the last response is in), for requests/s; its latencies are those of a queue kept full, and are not
- * corrected for coordinated omission. At a fixed rate: {@link RateLoad} (open loop, wrk2's model, corrected) offers
+ * corrected for coordinated omission. Saturated again with {@link RateLoad}'s closed loop: the same, except that
+ * each next request goes out as soon as the last response is read, where wrk sends it from its next wake-up; the
+ * proxies' tails differ between the two clients (docs/architecture.md, "Router benchmark"), so both are reported.
+ * At a fixed rate: {@link RateLoad} (open loop, wrk2's model, corrected) offers
  * every target the same requests/s, {@code --rate-fraction} (0.3 unless set) of the slowest proxy's saturated rate in
  * this run, for latency as served below saturation; at 0.3 neither core is saturated (the generator and the dyno
- * share one). Each fixed-rate run starts with a warm-up on the same connections that is not counted (2 s, 1 s with
+ * share one). Each rateload run starts with a warm-up on the same connections that is not counted (2 s, 1 s with
  * {@code --quick}; wrk2's calibration): what the target saw just before, idle or another target's load ending, settles
  * first. The latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case, phase
  * and round, median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated
@@ -202,7 +205,7 @@ final class RouterBench {
             json.put("pinned", pin);
             if (pin) json.put("router_pinning", "event loop on core 0, the JVM's other threads on the others");
             json.put("loadavg_start", loadAverage());
-            json.put("load_generator", "saturated: wrk -t1 closed loop (no CO correction); at rate: rateload open loop (CO corrected)");
+            json.put("load_generator", "saturated: wrk -t1 closed loop, then rateload closed loop (no CO correction); at rate: rateload open loop (CO corrected)");
             json.put("rate_fraction", options.rateFraction());
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
@@ -219,10 +222,19 @@ final class RouterBench {
 
             Map<Target, Map<Case, List<Sample>>> saturated = rounds(options, "saturated", (t, c) ->
                     measured(t, c, dynoStatus, () -> wrk(lua, urls.get(t), c, options.seconds(), pin)));
-            report(options, saturated, json);
+            report(options, saturated, json, "saturated, wrk (closed loop)", "", "");
+
+            // Saturated again with a client that sends each next request as soon as the last is answered, where wrk
+            // leaves it for its next wake-up: what a proxy's tail does when its client's timing differs.
+            RateLoad rateLoad = RateLoad.compile(dir);
+            Map<Target, Map<Case, List<Sample>>> closed = rounds(options, "closed loop", (t, c) -> {
+                java.net.URI url = java.net.URI.create(urls.get(t));
+                return measured(t, c, dynoStatus, () -> rateLoad.runClosed(url.getHost(), url.getPort() < 0 ? 80 : url.getPort(), c.path(), HOST, c.connections(),
+                        options.warmupSeconds(), options.seconds(), pin ? otherCores() : null));
+            });
+            report(options, closed, json, "saturated, rateload closed loop (the next request sent as soon as the last is answered)", "_closed", "closed_");
 
             // The same targets at a rate every one of them sustains: latency as served, not as queued at saturation.
-            RateLoad rateLoad = RateLoad.compile(dir);
             Map<Case, Double> rates = new LinkedHashMap<>();
             for (Case c : options.cases()) {
                 double slowest = options.targets().stream().filter(t -> t != Target.DIRECT).mapToDouble(t -> median(saturated.get(t).get(c), Sample::rps)).min().orElseThrow();
@@ -275,8 +287,14 @@ final class RouterBench {
 
     // ---- Report -------------------------------------------------------------------------------------------------
 
-    private static void report(Options options, Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json) {
+    /**
+     * A saturated phase: requests/s and added latency per case and target. JSON keys {@code <target>_<case><infix>_*},
+     * and the 0 KB / 64 ratios and targets as {@code <ratioPrefix>rps_vs_haproxy}, {@code target_<ratioPrefix>p99_not_higher}...
+     */
+    private static void report(Options options, Map<Target, Map<Case, List<Sample>>> samples, Map<String, Object> json,
+                               String title, String infix, String ratioPrefix) {
         System.out.println();
+        System.out.println("  " + title);
         System.out.println("  case      target   | req/s    vs haproxy | latency us p50 / p99 / p99.9 (absolute) | added over direct p50 / p99 / p99.9 | errors | new dyno conns/s");
         Map<String, Double> addedP99 = new LinkedHashMap<>(), rps = new LinkedHashMap<>();
         for (Case c : options.cases()) {
@@ -287,7 +305,7 @@ final class RouterBench {
                 double r = median(mine, Sample::rps);
                 double p50 = median(mine, Sample::p50), p99 = median(mine, Sample::p99), p999 = median(mine, Sample::p999);
                 long errors = mine.stream().mapToLong(Sample::errors).sum();
-                String prefix = t.key() + "_" + c.key();
+                String key = t.key() + "_" + c.key(), prefix = key + infix;
                 json.put(prefix + "_rps", r);
                 if (t == Target.DIRECT) {
                     json.put(prefix + "_p50_us", p50);
@@ -300,8 +318,8 @@ final class RouterBench {
                     json.put(prefix + "_p50_us", a50);
                     json.put(prefix + "_p99_us", a99);
                     json.put(prefix + "_p999_us", a999);
-                    rps.put(prefix, r);
-                    addedP99.put(prefix, a99);
+                    rps.put(key, r);
+                    addedP99.put(key, a99);
                     System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f   %6.2fx  | %7.0f / %7.0f / %7.0f             | %7.0f / %7.0f / %7.0f             | %6d | %.0f%n",
                             c.key(), t.key(), r, r / haproxyRps, p50, p99, p999, a50, a99, a999, errors, median(mine, Sample::dynoConnsPerSecond));
                 }
@@ -312,11 +330,11 @@ final class RouterBench {
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
         Double p99Ratio = ratio(addedP99.get("router_0k_64"), addedP99.get("haproxy_0k_64"));
-        json.put("rps_vs_haproxy", rpsRatio);
-        json.put("p99_vs_haproxy", p99Ratio);
+        json.put(ratioPrefix + "rps_vs_haproxy", rpsRatio);
+        json.put(ratioPrefix + "p99_vs_haproxy", p99Ratio);
         boolean rpsHolds = rpsRatio != null && rpsRatio >= 1.0, p99Holds = p99Ratio != null && p99Ratio <= 1.0;
-        json.put("target_rps_at_least_haproxy", rpsHolds);
-        json.put("target_p99_not_higher", p99Holds);
+        json.put("target_" + ratioPrefix + "rps_at_least_haproxy", rpsHolds);
+        json.put("target_" + ratioPrefix + "p99_not_higher", p99Holds);
         System.out.printf(Locale.ROOT, "  0k_64: router/haproxy requests/s %s (target >= 1: %s), added p99 %s (target <= 1: %s)%n",
                 fmt(rpsRatio), rpsHolds ? "holds" : "MISSED", fmt(p99Ratio), p99Holds ? "holds" : "MISSED");
         for (Case c : options.cases()) {

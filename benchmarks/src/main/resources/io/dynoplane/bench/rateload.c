@@ -1,6 +1,6 @@
-// rateload: an open-loop HTTP/1.1 load generator (wrk2's model) for bench router.
+// rateload: an HTTP/1.1 load generator for bench router: open loop at a fixed rate (wrk2's model), or closed loop.
 //
-// usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE WARMUP SECONDS
+// usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE|closed WARMUP SECONDS
 //
 // Request k of the run is due at t0 + k / RATE and belongs to connection k mod CONNECTIONS. A connection has one
 // request in flight at a time (keep-alive, no pipelining), so a request due while its connection is busy waits,
@@ -9,6 +9,10 @@
 // target did before (idle, or another target's load just ended) settles first. After WARMUP + SECONDS nothing new
 // falls due, but every request that did is still sent and awaited (up to 10 s), so a
 // backlog shows in the percentiles instead of being dropped. Responses must carry Content-Length.
+//
+// RATE "closed": a closed loop, like wrk's, for saturation. Each connection sends its next request as soon as its
+// last response is in (within the same wake-up; wrk waits for the next one) and a latency runs from the send.
+// Responses that come in during the SECONDS after WARMUP are counted; what is in flight at the end is not (as wrk).
 //
 // Prints one line: RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
 // (latencies in microseconds; all but the last two of the measured requests only).
@@ -37,6 +41,7 @@ struct conn {
 	uint64_t due;      // requests of this connection that have fallen due
 	uint64_t sent;     // of those, sent (the in-flight one is sent - 1 when busy)
 	int busy;
+	long long sent_at; // when the in-flight request went out
 	size_t have;       // bytes of the current response read so far
 	long long need;    // the response's total length once its head is in, else -1
 	uint64_t got;      // bytes of the current response so far
@@ -48,7 +53,8 @@ static char request[4096];
 static size_t request_len;
 static int nconns, epfd;
 static double rate;
-static long long t0, measured_from;
+static long long t0, measured_from, end_at;
+static int closed;
 static uint64_t *latencies, recorded, warm, capacity, errors, bytes;
 
 static long long now_ns(void) {
@@ -97,8 +103,10 @@ static int connected_now(struct conn *c, int i) {
 static void fail(struct conn *c, int i);
 
 static void send_next(struct conn *c, int i) {
+	if (closed) c->due = c->sent + 1; // always one more due: the closed loop's next request
 	if (!c->connected || c->busy || c->sent >= c->due) return;
 	// One small request on an idle keep-alive connection: it fits the socket buffer whole.
+	c->sent_at = now_ns();
 	ssize_t n = send(c->fd, request, request_len, MSG_NOSIGNAL);
 	c->sent++;
 	c->busy = 1;
@@ -155,12 +163,23 @@ static void on_readable(struct conn *c, int i) {
 			continue;
 		}
 		if ((long long)c->have > c->need) { fail(c, i); return; } // more than one response: not ours to frame
-		long long due = due_at(i, c->sent - 1);
-		if (due >= measured_from) {
-			record(now_ns() - due);
-			bytes += c->got;
+		if (closed) {
+			long long now = now_ns();
+			if (now > end_at) { c->busy = 0; return; } // the run is over: nothing more is sent or counted
+			if (now >= measured_from) {
+				record(now - c->sent_at);
+				bytes += c->got;
+			} else {
+				warm++;
+			}
 		} else {
-			warm++;
+			long long due = due_at(i, c->sent - 1);
+			if (due >= measured_from) {
+				record(now_ns() - due);
+				bytes += c->got;
+			} else {
+				warm++;
+			}
 		}
 		c->got = 0;
 		c->busy = 0;
@@ -182,9 +201,39 @@ static uint64_t pct(double p) {
 	return latencies[k >= recorded ? recorded - 1 : k];
 }
 
+static void summary(uint64_t failed, long long elapsed, long long end) {
+	qsort(latencies, recorded, sizeof *latencies, cmp);
+	printf("RATELOAD %llu %llu %llu %lld %llu %llu %llu %llu %llu %lld\n", (unsigned long long)recorded, (unsigned long long)failed,
+	       (unsigned long long)bytes, elapsed / 1000, (unsigned long long)pct(50), (unsigned long long)pct(99), (unsigned long long)pct(99.9),
+	       (unsigned long long)(recorded ? latencies[recorded - 1] : 0), (unsigned long long)warm, (end - t0) / 1000);
+}
+
+// Up to wait_ns for connections to answer (or finish reconnecting), and everything they have for now handled.
+static void serve(struct conn *conns, struct epoll_event *events, long long wait_ns) {
+	struct timespec timeout = { .tv_sec = wait_ns / 1000000000LL, .tv_nsec = wait_ns % 1000000000LL };
+	int n = epoll_pwait2(epfd, events, 256, &timeout, NULL);
+	if (n < 0 && errno != EINTR) die("epoll_pwait2");
+	for (int e = 0; e < n; e++) {
+		int i = (int)events[e].data.u32;
+		struct conn *c = &conns[i];
+		if (!c->connected) { // a reconnect after a failure
+			if (connected_now(c, i)) send_next(c, i);
+			else fail(c, i);
+		} else on_readable(c, i);
+	}
+}
+
+// The closed loop: every connection busy from the start, each response answered by the next request, until end_at.
+static int run_closed(struct conn *conns, struct epoll_event *events) {
+	for (int i = 0; i < nconns; i++) send_next(&conns[i], i);
+	for (long long now = now_ns(); now <= end_at; now = now_ns()) serve(conns, events, end_at - now);
+	summary(errors, end_at - measured_from, now_ns());
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc != 9) {
-		fprintf(stderr, "usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE WARMUP SECONDS\n");
+		fprintf(stderr, "usage: rateload IPV4 PORT PATH HOST CONNECTIONS RATE|closed WARMUP SECONDS\n");
 		return 2;
 	}
 	memset(&target, 0, sizeof target);
@@ -192,13 +241,14 @@ int main(int argc, char **argv) {
 	target.sin_port = htons((uint16_t)atoi(argv[2]));
 	if (inet_pton(AF_INET, argv[1], &target.sin_addr) != 1) { fprintf(stderr, "rateload: not an IPv4 address: %s\n", argv[1]); return 2; }
 	nconns = atoi(argv[5]);
-	rate = atof(argv[6]);
+	closed = strcmp(argv[6], "closed") == 0;
+	rate = closed ? 0 : atof(argv[6]);
 	double warmup = atof(argv[7]), seconds = atof(argv[8]);
-	if (nconns < 1 || rate <= 0 || warmup < 0 || seconds <= 0) { fprintf(stderr, "rateload: connections, rate and seconds must be positive, warmup not negative\n"); return 2; }
+	if (nconns < 1 || (!closed && rate <= 0) || warmup < 0 || seconds <= 0) { fprintf(stderr, "rateload: connections, rate (or closed) and seconds must be positive, warmup not negative\n"); return 2; }
 	request_len = (size_t)snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[3], argv[4]);
 
 	struct conn *conns = calloc((size_t)nconns, sizeof *conns);
-	capacity = (uint64_t)(rate * seconds * 1.2) + 1024;
+	capacity = closed ? 1 << 20 : (uint64_t)(rate * seconds * 1.2) + 1024;
 	latencies = malloc(capacity * sizeof *latencies);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!conns || !latencies || epfd < 0) die("setup");
@@ -219,6 +269,8 @@ int main(int argc, char **argv) {
 
 	t0 = now_ns();
 	measured_from = t0 + (long long)(warmup * 1e9);
+	end_at = measured_from + (long long)(seconds * 1e9);
+	if (closed) return run_closed(conns, events);
 	uint64_t total = (uint64_t)(rate * (warmup + seconds)), next = 0;
 	long long deadline = measured_from + (long long)(seconds * 1e9) + DRAIN_NS;
 	for (;;) {
@@ -238,23 +290,10 @@ int main(int argc, char **argv) {
 		// at least TICK_NS and sends what fell due meanwhile, each request still timed from its own due time.
 		long long wait = next < total ? t0 + (long long)((double)next * 1e9 / rate) - now : 100000000LL;
 		if (wait < TICK_NS) wait = TICK_NS;
-		struct timespec timeout = { .tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL };
-		int n = epoll_pwait2(epfd, events, 256, &timeout, NULL);
-		if (n < 0 && errno != EINTR) die("epoll_pwait2");
-		for (int e = 0; e < n; e++) {
-			int i = (int)events[e].data.u32;
-			struct conn *c = &conns[i];
-			if (!c->connected) { // a reconnect after a failure
-				if (connected_now(c, i)) send_next(c, i);
-				else fail(c, i);
-			} else on_readable(c, i);
-		}
+		serve(conns, events, wait);
 	}
-	long long end = now_ns(), elapsed = end - measured_from;
+	long long end = now_ns();
 	uint64_t unanswered = total - (recorded + warm + errors < total ? recorded + warm + errors : total);
-	qsort(latencies, recorded, sizeof *latencies, cmp);
-	printf("RATELOAD %llu %llu %llu %lld %llu %llu %llu %llu %llu %lld\n", (unsigned long long)recorded, (unsigned long long)(errors + unanswered),
-	       (unsigned long long)bytes, elapsed / 1000, (unsigned long long)pct(50), (unsigned long long)pct(99), (unsigned long long)pct(99.9),
-	       (unsigned long long)(recorded ? latencies[recorded - 1] : 0), (unsigned long long)warm, (end - t0) / 1000);
+	summary(errors + unanswered, end - measured_from, end);
 	return 0;
 }
