@@ -251,13 +251,24 @@ final class BenchNet {
         for (Map.Entry<String, Object> e : json.entrySet()) {
             if (sb.length() > 1) sb.append(',');
             sb.append('"').append(e.getKey()).append("\":");
-            Object v = e.getValue();
-            if (v == null) sb.append("null");
-            else if (v instanceof Double d) sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT, "%.2f", d));
-            else if (v instanceof Boolean || v instanceof Number) sb.append(v);
-            else sb.append('"').append(v).append('"');
+            appendJson(sb, e.getValue());
         }
         return sb.append('}').toString();
+    }
+
+    /** A value of {@link #toJson}: null, a number (doubles to 2 places, NaN as null), a boolean, a list of those, or a string. */
+    private static void appendJson(StringBuilder sb, Object v) {
+        if (v == null) sb.append("null");
+        else if (v instanceof Double d) sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT, "%.2f", d));
+        else if (v instanceof Boolean || v instanceof Number) sb.append(v);
+        else if (v instanceof List<?> list) {
+            sb.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                if (i > 0) sb.append(',');
+                appendJson(sb, list.get(i));
+            }
+            sb.append(']');
+        } else sb.append('"').append(v).append('"');
     }
 
     static String mac(byte[] mac) {

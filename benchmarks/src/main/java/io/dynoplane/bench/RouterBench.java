@@ -332,6 +332,7 @@ final class RouterBench {
         Double p99Ratio = ratio(addedP99.get("router_0k_64"), addedP99.get("haproxy_0k_64"));
         json.put(ratioPrefix + "rps_vs_haproxy", rpsRatio);
         json.put(ratioPrefix + "p99_vs_haproxy", p99Ratio);
+        json.put(ratioPrefix + "p99_vs_haproxy_by_round", p99RatioByRound(options, samples));
         boolean rpsHolds = rpsRatio != null && rpsRatio >= 1.0, p99Holds = p99Ratio != null && p99Ratio <= 1.0;
         json.put("target_" + ratioPrefix + "rps_at_least_haproxy", rpsHolds);
         json.put("target_" + ratioPrefix + "p99_not_higher", p99Holds);
@@ -377,6 +378,7 @@ final class RouterBench {
         }
         Double p99Ratio = ratio(addedP99.get("router_0k_64"), addedP99.get("haproxy_0k_64"));
         json.put("p99_at_rate_vs_haproxy", p99Ratio);
+        json.put("p99_at_rate_vs_haproxy_by_round", p99RatioByRound(options, samples));
         json.put("target_p99_at_rate_not_higher", p99Ratio != null && p99Ratio <= 1.0);
         for (Case c : options.cases()) {
             String k = c.key();
@@ -387,6 +389,21 @@ final class RouterBench {
 
     private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
         return percentile(samples.stream().map(f::applyAsDouble).toList(), 50);
+    }
+
+    /**
+     * Router ÷ HAProxy added p99 at 0 KB / 64 in each round (null without that case or either target): how far one
+     * run's median stands from its rounds on a machine whose stalls land on one round and not the next.
+     */
+    private static List<Double> p99RatioByRound(Options options, Map<Target, Map<Case, List<Sample>>> samples) {
+        Case c = options.cases().stream().filter(x -> x.key().equals("0k_64")).findFirst().orElse(null);
+        if (c == null || !samples.containsKey(Target.ROUTER) || !samples.containsKey(Target.HAPROXY)) return null;
+        List<Sample> direct = samples.get(Target.DIRECT).get(c), router = samples.get(Target.ROUTER).get(c), haproxy = samples.get(Target.HAPROXY).get(c);
+        List<Double> ratios = new ArrayList<>();
+        for (int r = 0; r < direct.size(); r++) {
+            ratios.add(ratio(router.get(r).p99() - direct.get(r).p99(), haproxy.get(r).p99() - direct.get(r).p99()));
+        }
+        return ratios;
     }
 
     /** Median over rounds of (this target's percentile - the direct percentile of the same round). */
