@@ -244,7 +244,8 @@ int main(int argc, char **argv) {
 	closed = strcmp(argv[6], "closed") == 0;
 	rate = closed ? 0 : atof(argv[6]);
 	double warmup = atof(argv[7]), seconds = atof(argv[8]);
-	if (nconns < 1 || (!closed && rate <= 0) || warmup < 0 || seconds <= 0) { fprintf(stderr, "rateload: connections, rate (or closed) and seconds must be positive, warmup not negative\n"); return 2; }
+	if (!closed && !(rate > 0)) { fprintf(stderr, "rateload: RATE must be a positive number of requests/s or closed, not '%s'\n", argv[6]); return 2; }
+	if (nconns < 1 || warmup < 0 || seconds <= 0) { fprintf(stderr, "rateload: connections (%s) and seconds (%s) must be positive, warmup (%s) not negative\n", argv[5], argv[8], argv[7]); return 2; }
 	request_len = (size_t)snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[3], argv[4]);
 
 	struct conn *conns = calloc((size_t)nconns, sizeof *conns);
