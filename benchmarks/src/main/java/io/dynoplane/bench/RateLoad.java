@@ -2,6 +2,7 @@ package io.dynoplane.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,12 +33,12 @@ final class RateLoad {
     }
 
     /**
-     * {@code rate} requests/s to {@code ip:port}, spread over {@code connections}: {@code warmup} seconds not
+     * {@code rate} requests/s to {@code url} ({@code http://ip:port}), spread over {@code connections}: {@code warmup} seconds not
      * counted, then {@code seconds} measured; then every request that fell due is still awaited (up to 10 s).
      * {@code cpus}: a taskset list, or null for any core.
      */
-    LoadResult run(String ip, int port, String path, String host, int connections, double rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
-        return invoke(ip, port, path, host, connections, Long.toString(Math.round(rate)), warmup, seconds, cpus);
+    LoadResult run(String url, String path, String host, int connections, double rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+        return invoke(url, path, host, connections, Long.toString(Math.round(rate)), warmup, seconds, cpus);
     }
 
     /**
@@ -45,14 +46,15 @@ final class RateLoad {
      * same wake-up, where wrk waits for the next): {@code warmup} seconds not counted, then the responses of
      * {@code seconds}, each timed from its request's send. What is in flight at the end is not awaited.
      */
-    LoadResult runClosed(String ip, int port, String path, String host, int connections, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
-        return invoke(ip, port, path, host, connections, "closed", warmup, seconds, cpus);
+    LoadResult runClosed(String url, String path, String host, int connections, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+        return invoke(url, path, host, connections, "closed", warmup, seconds, cpus);
     }
 
-    private LoadResult invoke(String ip, int port, String path, String host, int connections, String rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+    private LoadResult invoke(String url, String path, String host, int connections, String rate, double warmup, double seconds, String cpus) throws IOException, InterruptedException {
+        URI target = URI.create(url);
         List<String> command = new ArrayList<>();
         if (cpus != null) command.addAll(List.of("taskset", "-c", cpus));
-        command.addAll(List.of(binary.toString(), ip, Integer.toString(port), path, host, Integer.toString(connections),
+        command.addAll(List.of(binary.toString(), target.getHost(), Integer.toString(target.getPort() < 0 ? 80 : target.getPort()), path, host, Integer.toString(connections),
                 rate, Double.toString(warmup), Double.toString(seconds)));
         // RATELOAD requests errors bytes elapsed_us p50 p99 p99.9 max warmup_requests total_elapsed_us
         String[] f = BenchNet.summaryLine("RATELOAD ", (long) (warmup + seconds) + 30, command);

@@ -227,11 +227,10 @@ final class RouterBench {
             // Saturated again with a client that sends each next request as soon as the last is answered, where wrk
             // leaves it for its next wake-up: what a proxy's tail does when its client's timing differs.
             RateLoad rateLoad = RateLoad.compile(dir);
-            Map<Target, Map<Case, List<Sample>>> closed = rounds(options, "closed loop", (t, c) -> {
-                java.net.URI url = java.net.URI.create(urls.get(t));
-                return measured(t, c, dynoStatus, () -> rateLoad.runClosed(url.getHost(), url.getPort() < 0 ? 80 : url.getPort(), c.path(), HOST, c.connections(),
-                        options.warmupSeconds(), options.seconds(), pin ? otherCores() : null));
-            });
+            String generatorCpus = pin ? otherCores() : null;
+            Map<Target, Map<Case, List<Sample>>> closed = rounds(options, "closed loop", (t, c) ->
+                    measured(t, c, dynoStatus, () -> rateLoad.runClosed(urls.get(t), c.path(), HOST, c.connections(),
+                            options.warmupSeconds(), options.seconds(), generatorCpus)));
             report(options, closed, json, "saturated, rateload closed loop (the next request sent as soon as the last is answered)", "_closed", "closed_");
 
             // The same targets at a rate every one of them sustains: latency as served, not as queued at saturation.
@@ -246,11 +245,9 @@ final class RouterBench {
                 rates.put(c, rate);
             }
             log("fixed rate: %.0f%% of the slowest proxy's requests/s per case, %s", 100 * options.rateFraction(), rates);
-            Map<Target, Map<Case, List<Sample>>> atRate = rounds(options, "at rate", (t, c) -> {
-                java.net.URI url = java.net.URI.create(urls.get(t));
-                return measured(t, c, dynoStatus, () -> rateLoad.run(url.getHost(), url.getPort() < 0 ? 80 : url.getPort(), c.path(), HOST, c.connections(),
-                        rates.get(c), options.warmupSeconds(), options.seconds(), pin ? otherCores() : null));
-            });
+            Map<Target, Map<Case, List<Sample>>> atRate = rounds(options, "at rate", (t, c) ->
+                    measured(t, c, dynoStatus, () -> rateLoad.run(urls.get(t), c.path(), HOST, c.connections(),
+                            rates.get(c), options.warmupSeconds(), options.seconds(), generatorCpus)));
             reportAtRate(options, rates, atRate, json);
             json.put("loadavg_end", loadAverage());
         } finally {

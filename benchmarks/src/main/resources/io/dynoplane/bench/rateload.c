@@ -163,23 +163,16 @@ static void on_readable(struct conn *c, int i) {
 			continue;
 		}
 		if ((long long)c->have > c->need) { fail(c, i); return; } // more than one response: not ours to frame
-		if (closed) {
-			long long now = now_ns();
-			if (now > end_at) { c->busy = 0; return; } // the run is over: nothing more is sent or counted
-			if (now >= measured_from) {
-				record(now - c->sent_at);
-				bytes += c->got;
-			} else {
-				warm++;
-			}
+		long long now = now_ns();
+		if (closed && now > end_at) { c->busy = 0; return; } // the run is over: nothing more is sent or counted
+		// Latency runs from the send in the closed loop, from when the request fell due in the open one; the warm-up
+		// is by when the response came in (closed) or when the request fell due (open).
+		long long from = closed ? c->sent_at : due_at(i, c->sent - 1);
+		if ((closed ? now : from) >= measured_from) {
+			record(now - from);
+			bytes += c->got;
 		} else {
-			long long due = due_at(i, c->sent - 1);
-			if (due >= measured_from) {
-				record(now_ns() - due);
-				bytes += c->got;
-			} else {
-				warm++;
-			}
+			warm++;
 		}
 		c->got = 0;
 		c->busy = 0;
