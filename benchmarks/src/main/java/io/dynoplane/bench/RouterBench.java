@@ -92,11 +92,13 @@ final class RouterBench {
 
     /** One wrk run. Latencies in microseconds. */
     record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
-                  double cpuUsPerRequest) {}
+                  double cpuUsPerRequest, double jitMs) {}
 
     /** The processes whose CPU time a target spends (the router: this whole JVM, GC and JIT included; nginx: master and workers). */
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
     private static final double TICK_US = 1e6 / clockTicksPerSecond();
+    /** This JVM's JIT (the router's): compilation time, total so far, in ms. */
+    private static final java.lang.management.CompilationMXBean JIT = java.lang.management.ManagementFactory.getCompilationMXBean();
 
     private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases,
                            double rateFraction) {
@@ -214,9 +216,19 @@ final class RouterBench {
                     tag, options.rounds(), options.seconds(), pin ? "proxy worker on core 0, wrk, dyno and the JVM's other threads on the others" : "unpinned",
                     router.transportName(), haproxyVersion, nginxVersion);
 
-            log("warm-up: the router alone %d s at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", options.quick() ? 2 : 10, options.warmupSeconds());
-            if (options.targets().contains(Target.ROUTER)) { // the JIT: C1 and C2 are still compiling (on the router's core) after 5 s of load
-                for (Case c : List.of(CASES.get(0), CASES.get(2))) wrk(lua, urls.get(Target.ROUTER), c, options.quick() ? 2 : 10, pin);
+            // The router's JIT: every client the phases use drives it down paths of its own (rateload's requests, an idle
+            // loop woken at a fixed rate), and a path first seen in a measured round deoptimises compiled code there.
+            RateLoad rateLoad = RateLoad.compile(dir);
+            String generatorCpus = pin ? otherCores() : null;
+            double routerWarmup = options.quick() ? 2 : 10;
+            log("warm-up: the router alone %.0f s with each client at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", routerWarmup, options.warmupSeconds());
+            if (options.targets().contains(Target.ROUTER)) {
+                String url = urls.get(Target.ROUTER);
+                for (Case c : List.of(CASES.get(0), CASES.get(2))) {
+                    wrk(lua, url, c, routerWarmup, pin);
+                    rateLoad.runClosed(url, c.path(), HOST, c.connections(), 0, routerWarmup / 2, generatorCpus);
+                    rateLoad.run(url, c.path(), HOST, c.connections(), 10_000, 0, routerWarmup / 2, generatorCpus);
+                }
             }
             for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin);
 
@@ -226,8 +238,6 @@ final class RouterBench {
 
             // Saturated again with a client that sends each next request as soon as the last is answered, where wrk
             // leaves it for its next wake-up: what a proxy's tail does when its client's timing differs.
-            RateLoad rateLoad = RateLoad.compile(dir);
-            String generatorCpus = pin ? otherCores() : null;
             Map<Target, Map<Case, List<Sample>>> closed = rounds(options, "closed loop", (t, c) ->
                     measured(t, c, dynoStatus, () -> rateLoad.runClosed(urls.get(t), c.path(), HOST, c.connections(),
                             options.warmupSeconds(), options.seconds(), generatorCpus)));
@@ -266,6 +276,7 @@ final class RouterBench {
     /** {@code options.rounds()} rounds of every case and target, the targets' order rotated each round. */
     private static Map<Target, Map<Case, List<Sample>>> rounds(Options options, String phase, Measure measure) throws IOException, InterruptedException {
         Map<Target, Map<Case, List<Sample>>> samples = new EnumMap<>(Target.class);
+        awaitCompilerIdle(phase);
         for (int round = 0; round < options.rounds(); round++) {
             for (Case c : options.cases()) {
                 List<Target> order = new ArrayList<>(options.targets());
@@ -273,9 +284,10 @@ final class RouterBench {
                 for (Target t : order) {
                     Sample s = measure.run(t, c);
                     samples.computeIfAbsent(t, x -> new LinkedHashMap<>()).computeIfAbsent(c, x -> new ArrayList<>()).add(s);
-                    log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req",
+                    log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req%s",
                             phase, round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
-                            s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest());
+                            s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest(),
+                            t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms", s.jitMs()) : "");
                 }
             }
         }
@@ -323,6 +335,7 @@ final class RouterBench {
                 json.put(prefix + "_errors", errors);
                 if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
                 if (t != Target.DIRECT) json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
+                if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
             }
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
@@ -365,6 +378,7 @@ final class RouterBench {
                 json.put(prefix + "_errors", errors);
                 if (t != Target.DIRECT) {
                     json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
+                    if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
                     addedP99.put(t.key() + "_" + c.key(), a99);
                 }
                 System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f %8.0f | %7.0f / %7.0f / %7.0f             | %s | %6d | %s%n",
@@ -454,15 +468,35 @@ final class RouterBench {
     /** Runs {@code load} against {@code target}, counting the dyno connections it opened and the target's CPU. */
     private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
         long acceptedBefore = dynoAccepted(dynoStatus);
-        long ticksBefore = cpuTicks(target);
+        long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime();
         LoadResult r = load.run();
-        long cpuTicks = cpuTicks(target) - ticksBefore;
+        long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore;
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
         return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(),
-                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests());
+                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs);
+    }
+
+    /**
+     * Until this JVM's JIT has compiled nothing for a second (30 s at most). Under load its compiler threads share
+     * core 1 with the load generator and the dyno and fall behind; what they compile during a measured round takes
+     * core 1 from the other two, and the router runs slower code until it is done. No event says the compile
+     * queue is empty, so its counter is polled.
+     */
+    private static void awaitCompilerIdle(String phase) throws InterruptedException {
+        long start = System.nanoTime(), last = JIT.getTotalCompilationTime();
+        while (System.nanoTime() - start < 30_000_000_000L) {
+            Thread.sleep(1000);
+            long now = JIT.getTotalCompilationTime();
+            if (now == last) {
+                log("%s: the JIT is idle after %.1f s", phase, (System.nanoTime() - start) / 1e9);
+                return;
+            }
+            last = now;
+        }
+        log("%s: the JIT still compiling after 30 s; measuring anyway", phase);
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */
