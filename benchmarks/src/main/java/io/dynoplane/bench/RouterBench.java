@@ -57,6 +57,10 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * per round). The dyno listens with {@code reuseport}, so its workers share a proxy's connections by hash, not by
  * which worker woke first when the proxy opened them.
  *
+ * <p>The router is measured warm: before any round it is driven alone by each of the three clients (each takes the
+ * router down paths of its own, and a path first met in a measured round deoptimises compiled code there), and
+ * each phase starts once the JIT has gone idle. The JIT's time in each measured round is reported.
+ *
  * <p>CPU: with two or more cores (and no {@code --no-pin}) each proxy's one worker thread gets core 0: HAProxy's and
  * nginx's processes, and the router's event loop ({@code RouterConfig.ioCpus}). The load generator and the dyno share the other
  * cores, and so do this JVM's other threads (collector, compilers, this bench's own), as they would on an edge whose
@@ -221,10 +225,10 @@ final class RouterBench {
             RateLoad rateLoad = RateLoad.compile(dir);
             String generatorCpus = pin ? otherCores() : null;
             double routerWarmup = options.quick() ? 2 : 10;
-            log("warm-up: the router alone %.0f s with each client at 0 KB and at 16 KB (its JIT), then %.0f s per target and case (every pool filled)", routerWarmup, options.warmupSeconds());
+            log("warm-up: the router alone %.0f s with each client in each case (its JIT), then %.0f s per target and case (every pool filled)", routerWarmup, options.warmupSeconds());
             if (options.targets().contains(Target.ROUTER)) {
                 String url = urls.get(Target.ROUTER);
-                for (Case c : List.of(CASES.get(0), CASES.get(2))) {
+                for (Case c : options.cases()) {
                     wrk(lua, url, c, routerWarmup, pin);
                     rateLoad.runClosed(url, c.path(), HOST, c.connections(), 0, routerWarmup / 2, generatorCpus);
                     rateLoad.run(url, c.path(), HOST, c.connections(), 10_000, 0, routerWarmup / 2, generatorCpus);
