@@ -96,13 +96,15 @@ final class RouterBench {
 
     /** One wrk run. Latencies in microseconds. */
     record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
-                  double cpuUsPerRequest, double jitMs) {}
+                  double cpuUsPerRequest, double jitMs, long gcCycles) {}
 
     /** The processes whose CPU time a target spends (the router: this whole JVM, GC and JIT included; nginx: master and workers). */
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
     private static final double TICK_US = 1e6 / clockTicksPerSecond();
     /** This JVM's JIT (the router's): compilation time, total so far, in ms. */
     private static final java.lang.management.CompilationMXBean JIT = java.lang.management.ManagementFactory.getCompilationMXBean();
+    /** This JVM's collector: ZGC's cycles (its pause beans count the same cycles again), or every collection of another. */
+    private static final List<java.lang.management.GarbageCollectorMXBean> GC_CYCLES = gcCycleBeans();
 
     private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases,
                            double rateFraction) {
@@ -291,7 +293,7 @@ final class RouterBench {
                     log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req%s",
                             phase, round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
                             s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest(),
-                            t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms", s.jitMs()) : "");
+                            t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms  GC %d", s.jitMs(), s.gcCycles()) : "");
                 }
             }
         }
@@ -340,6 +342,7 @@ final class RouterBench {
                 if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
                 if (t != Target.DIRECT) json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
                 if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
+                if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
             }
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
@@ -383,6 +386,8 @@ final class RouterBench {
                 if (t != Target.DIRECT) {
                     json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
                     if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
+                    if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
+                if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
                     addedP99.put(t.key() + "_" + c.key(), a99);
                 }
                 System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f %8.0f | %7.0f / %7.0f / %7.0f             | %s | %6d | %s%n",
@@ -472,15 +477,15 @@ final class RouterBench {
     /** Runs {@code load} against {@code target}, counting the dyno connections it opened and the target's CPU. */
     private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
         long acceptedBefore = dynoAccepted(dynoStatus);
-        long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime();
+        long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime(), gcBefore = gcCycles();
         LoadResult r = load.run();
-        long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore;
+        long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore, gc = gcCycles() - gcBefore;
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
         return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(),
-                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs);
+                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs, gc);
     }
 
     /**
@@ -501,6 +506,16 @@ final class RouterBench {
             last = now;
         }
         log("%s: the JIT still compiling after 30 s; measuring anyway", phase);
+    }
+
+    private static List<java.lang.management.GarbageCollectorMXBean> gcCycleBeans() {
+        List<java.lang.management.GarbageCollectorMXBean> all = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans();
+        List<java.lang.management.GarbageCollectorMXBean> cycles = all.stream().filter(b -> b.getName().endsWith(" Cycles")).toList();
+        return cycles.isEmpty() ? all : cycles;
+    }
+
+    private static long gcCycles() {
+        return GC_CYCLES.stream().mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionCount).sum();
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */
