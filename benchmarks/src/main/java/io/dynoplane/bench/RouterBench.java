@@ -7,6 +7,9 @@ import io.dynoplane.router.Router;
 import io.dynoplane.router.RouterConfig;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -94,7 +97,7 @@ final class RouterBench {
 
     private static final List<Case> CASES = List.of(new Case(0, 64), new Case(0, 1024), new Case(16, 64), new Case(16, 1024));
 
-    /** One wrk run. Latencies in microseconds. */
+    /** One load generator run against one target. Latencies in microseconds; the JIT's time and GC cycles are this JVM's. */
     record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
                   double cpuUsPerRequest, double jitMs, long gcCycles) {}
 
@@ -102,9 +105,9 @@ final class RouterBench {
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
     private static final double TICK_US = 1e6 / clockTicksPerSecond();
     /** This JVM's JIT (the router's): compilation time, total so far, in ms. */
-    private static final java.lang.management.CompilationMXBean JIT = java.lang.management.ManagementFactory.getCompilationMXBean();
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
     /** This JVM's collector: ZGC's cycles (its pause beans count the same cycles again), or every collection of another. */
-    private static final List<java.lang.management.GarbageCollectorMXBean> GC_CYCLES = gcCycleBeans();
+    private static final List<GarbageCollectorMXBean> GC_CYCLES = gcCycleBeans();
 
     private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases,
                            double rateFraction) {
@@ -341,8 +344,7 @@ final class RouterBench {
                 json.put(prefix + "_errors", errors);
                 if (t != Target.DIRECT) json.put(prefix + "_dyno_conns_per_s", median(mine, Sample::dynoConnsPerSecond));
                 if (t != Target.DIRECT) json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
-                if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
-                if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
+                if (t == Target.ROUTER) putJvmSettling(json, prefix, mine);
             }
         }
         Double rpsRatio = ratio(rps.get("router_0k_64"), rps.get("haproxy_0k_64"));
@@ -385,9 +387,7 @@ final class RouterBench {
                 json.put(prefix + "_errors", errors);
                 if (t != Target.DIRECT) {
                     json.put(prefix + "_cpu_us_per_req", median(mine, Sample::cpuUsPerRequest));
-                    if (t == Target.ROUTER) json.put(prefix + "_jit_ms", mine.stream().mapToDouble(Sample::jitMs).sum());
-                    if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
-                if (t == Target.ROUTER) json.put(prefix + "_gc_cycles", mine.stream().mapToLong(Sample::gcCycles).sum());
+                    if (t == Target.ROUTER) putJvmSettling(json, prefix, mine);
                     addedP99.put(t.key() + "_" + c.key(), a99);
                 }
                 System.out.printf(Locale.ROOT, "  %-9s %-8s | %8.0f %8.0f | %7.0f / %7.0f / %7.0f             | %s | %6d | %s%n",
@@ -405,6 +405,12 @@ final class RouterBench {
             System.out.printf(Locale.ROOT, "  %-8s at %.0f req/s: router/haproxy added p99 %s; nginx/haproxy added p99 %s%n", k, rates.get(c),
                     fmt(ratio(addedP99.get("router_" + k), addedP99.get("haproxy_" + k))), fmt(ratio(addedP99.get("nginx_" + k), addedP99.get("haproxy_" + k))));
         }
+    }
+
+    /** The router JVM's JIT time and collector cycles over a phase's measured rounds: near zero is steady state. */
+    private static void putJvmSettling(Map<String, Object> json, String prefix, List<Sample> router) {
+        json.put(prefix + "_jit_ms", router.stream().mapToDouble(Sample::jitMs).sum());
+        json.put(prefix + "_gc_cycles", router.stream().mapToLong(Sample::gcCycles).sum());
     }
 
     private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
@@ -508,14 +514,14 @@ final class RouterBench {
         log("%s: the JIT still compiling after 30 s; measuring anyway", phase);
     }
 
-    private static List<java.lang.management.GarbageCollectorMXBean> gcCycleBeans() {
-        List<java.lang.management.GarbageCollectorMXBean> all = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans();
-        List<java.lang.management.GarbageCollectorMXBean> cycles = all.stream().filter(b -> b.getName().endsWith(" Cycles")).toList();
+    private static List<GarbageCollectorMXBean> gcCycleBeans() {
+        List<GarbageCollectorMXBean> all = ManagementFactory.getGarbageCollectorMXBeans();
+        List<GarbageCollectorMXBean> cycles = all.stream().filter(b -> b.getName().endsWith(" Cycles")).toList();
         return cycles.isEmpty() ? all : cycles;
     }
 
     private static long gcCycles() {
-        return GC_CYCLES.stream().mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionCount).sum();
+        return GC_CYCLES.stream().mapToLong(GarbageCollectorMXBean::getCollectionCount).sum();
     }
 
     /** Connections the dyno has accepted since it started (nginx stub_status). */
