@@ -99,13 +99,15 @@ final class RouterBench {
 
     /** One load generator run against one target. Latencies in microseconds; the JIT's time and GC cycles are this JVM's. */
     record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
-                  double cpuUsPerRequest, double jitMs, long gcCycles) {}
+                  double cpuUsPerRequest, double jitMs, long gcCycles, double allocBytesPerRequest) {}
 
     /** The processes whose CPU time a target spends (the router: this whole JVM, GC and JIT included; nginx: master and workers). */
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
     private static final double TICK_US = 1e6 / clockTicksPerSecond();
     /** This JVM's JIT (the router's): compilation time, total so far, in ms. */
     private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+    /** Bytes this JVM's threads allocated: the router's event loop, in its measured rounds (the bench's own are few). */
+    private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     /** This JVM's collector: ZGC's cycles (its pause beans count the same cycles again), or every collection of another. */
     private static final List<GarbageCollectorMXBean> GC_CYCLES = gcCycleBeans();
 
@@ -296,7 +298,7 @@ final class RouterBench {
                     log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req%s",
                             phase, round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
                             s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest(),
-                            t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms  GC %d", s.jitMs(), s.gcCycles()) : "");
+                            t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms  GC %d  %.0f B allocated/req", s.jitMs(), s.gcCycles(), s.allocBytesPerRequest()) : "");
                 }
             }
         }
@@ -411,6 +413,7 @@ final class RouterBench {
     private static void putJvmSettling(Map<String, Object> json, String prefix, List<Sample> router) {
         json.put(prefix + "_jit_ms", router.stream().mapToDouble(Sample::jitMs).sum());
         json.put(prefix + "_gc_cycles", router.stream().mapToLong(Sample::gcCycles).sum());
+        json.put(prefix + "_alloc_bytes_per_req", median(router, Sample::allocBytesPerRequest));
     }
 
     private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
@@ -484,14 +487,17 @@ final class RouterBench {
     private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
         long acceptedBefore = dynoAccepted(dynoStatus);
         long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime(), gcBefore = gcCycles();
+        long allocatedBefore = THREADS.getTotalThreadAllocatedBytes();
         LoadResult r = load.run();
         long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore, gc = gcCycles() - gcBefore;
+        long allocated = THREADS.getTotalThreadAllocatedBytes() - allocatedBefore;
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
         return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(),
-                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs, gc);
+                r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs, gc,
+                r.allRequests() == 0 ? Double.NaN : allocated / (double) r.allRequests());
     }
 
     /**
