@@ -1,12 +1,12 @@
 package io.dynoplane.router;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 
 import java.nio.charset.StandardCharsets;
 
@@ -45,9 +45,6 @@ final class PassThroughRequest extends DefaultHttpRequest {
             HeadScan.ascii("x-request-start"), HeadScan.ascii("x-request-id"), HeadScan.ascii("via"),
             HeadScan.ascii(ArrivalStamper.ARRIVAL.toString())};
 
-    /** Unvalidated: the scan has checked the Host bytes already, more strictly. Declared before NOT_YET, which uses it. */
-    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-
     /** Returned for a head that qualifies so far but has not all arrived. */
     static final PassThroughRequest NOT_YET = new PassThroughRequest(new byte[0], "/", "");
 
@@ -61,10 +58,13 @@ final class PassThroughRequest extends DefaultHttpRequest {
         this.lines = lines;
     }
 
+    /**
+     * Host alone, in a read-only list of one pair rather than a hash table (a table is several objects per request).
+     * Nothing writes to a passed-through request's headers: what the router adds goes in {@link #forwardWith}.
+     * Unvalidated: the scan has checked the Host bytes already, more strictly.
+     */
     private static HttpHeaders hostOnly(String host) {
-        HttpHeaders headers = HEADERS.newHeaders();
-        headers.set(HttpHeaderNames.HOST, host);
-        return headers;
+        return new ReadOnlyHttpHeaders(false, HttpHeaderNames.HOST, host);
     }
 
     /** When the head came in ({@link ArrivalStamper}): monotonic nanos and wall-clock millis. */

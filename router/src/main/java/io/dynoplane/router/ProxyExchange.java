@@ -37,7 +37,7 @@ import java.util.Set;
  * <p>Runs entirely on the client channel's event loop; {@code done} makes every late callback a no-op.
  * Pieces of body passed in are owned by the exchange and released or written on every path.
  */
-final class ProxyExchange {
+final class ProxyExchange implements ChannelFutureListener {
     private final RequestRouter client;
     private final Channel clientChannel;
     private final RequestRecord rec;
@@ -134,7 +134,7 @@ final class ProxyExchange {
         // The head is not reference-counted, so a retry can write it again.
         // Written now, flushed with the body's first piece or its end when those are already queued
         // (one write for a bodiless request), else right after.
-        c.channel().write(head).addListener(closeOnFailure(c));
+        c.channel().write(head, c.channel().voidPromise()); // a failed write: exceptionCaught closes it
         if (clientEnded) {
             // A retry of a bodiless request whose (empty) end already came in.
             writeLast(c, LastHttpContent.EMPTY_LAST_CONTENT);
@@ -165,31 +165,30 @@ final class ProxyExchange {
         if (last) {
             writeLast(c, ForwardHeaders.withoutTrailers((LastHttpContent) content));
         } else {
-            c.channel().writeAndFlush(content).addListener(closeOnFailure(c));
+            c.channel().writeAndFlush(content, c.channel().voidPromise());
         }
     }
 
     private void writeLast(BackendConnection c, LastHttpContent last) {
-        c.channel().writeAndFlush(last).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-                c.channel().close(); // reports back through onConnectionLost
-            } else if (!done && connection == c) {
-                requestSent = true;
-                if (!responseStarted) {
-                    responseDeadlineNanos = System.nanoTime() + limits.responseTimeout().toNanos();
-                    timer.arm(responseDeadlineNanos);
-                }
-            }
-        });
+        c.channel().writeAndFlush(last).addListener(this);
     }
 
-    /** A failed write leaves the connection in an unknown state; closing it reports back. */
-    private static ChannelFutureListener closeOnFailure(BackendConnection c) {
-        return f -> {
-            if (!f.isSuccess()) {
-                c.channel().close();
+    /**
+     * The request's last piece has been written to a dyno connection, or failed to be: the H12 clock starts, or the
+     * connection closes and reports back through {@link #onConnectionLost}. (The exchange is its own listener: a
+     * lambda would be one more object per request.)
+     */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            f.channel().close();
+        } else if (!done && connection != null && connection.channel() == f.channel()) {
+            requestSent = true;
+            if (!responseStarted) {
+                responseDeadlineNanos = System.nanoTime() + limits.responseTimeout().toNanos();
+                timer.arm(responseDeadlineNanos);
             }
-        };
+        }
     }
 
     /** From the dyno connection: a read batch ended, so what it passed on to the client goes out now. */

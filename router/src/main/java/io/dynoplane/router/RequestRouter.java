@@ -441,7 +441,9 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             }
         }
         prepareHead(rec, response, closeDelimited);
-        ctx.write(response); // flushed at the end of the dyno's read batch, or with the response's end
+        // No promise: a failed write fires exceptionCaught, which closes. Flushed at the end of the dyno's read batch,
+        // or with the response's end.
+        ctx.write(response, ctx.voidPromise());
     }
 
     /**
@@ -462,7 +464,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
         decideKeepAlive(false);
         rec.status = head.status();
         ForwardHeaders.appendRouterLines(head.content(), rec.requestId, runtime.routerName(), !responseKeepAlive);
-        ctx.write(head); // flushed at the end of the dyno's read batch, or with the response's end
+        ctx.write(head, ctx.voidPromise()); // as dynoResponseHead's
     }
 
     /** From the exchange: the dyno's read batch ended; flush what it passed on. */
@@ -498,7 +500,7 @@ final class RequestRouter extends ChannelInboundHandlerAdapter {
             return true;
         }
         rec.bytes += content.content().readableBytes();
-        ctx.write(content); // a failed write closes the channel; channelInactive reports it; flushed as the head
+        ctx.write(content, ctx.voidPromise()); // as the head's
         return ctx.channel().isWritable();
     }
 

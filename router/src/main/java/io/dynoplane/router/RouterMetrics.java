@@ -1,5 +1,6 @@
 package io.dynoplane.router;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.Collector;
@@ -15,7 +16,9 @@ import org.HdrHistogram.Recorder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -151,14 +154,38 @@ final class RouterMetrics {
 
     /** Called once per finished request, on its event loop. */
     void record(RequestRecord rec) {
-        String code = rec.error == null || rec.error.code() == null ? "" : rec.error.code();
-        requests.labelValues(rec.app == null ? "" : rec.app, statusLabel(rec.status), code).inc();
+        requestCounter(rec).inc();
         long totalNanos = rec.totalNanos();
         // Only answers from a dyno: router-made errors have no service time to subtract.
         if (rec.error == null && rec.serviceNanos >= 0 && totalNanos >= 0) {
             totalRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(totalNanos));
             routerRecorder.recordValue(TimeUnit.NANOSECONDS.toMicros(Math.max(0, totalNanos - rec.serviceNanos)));
         }
+    }
+
+    /**
+     * The request counter's data point for an app's dyno-answered responses, by status, looked up once: a label lookup
+     * builds an array and a list per request. The same labels always give the same data point, so a race that fills a
+     * slot twice is harmless. Only responses without an error code: those are nearly all of them.
+     */
+    private final Map<String, AtomicReferenceArray<CounterDataPoint>> answeredByApp = new ConcurrentHashMap<>();
+
+    private CounterDataPoint requestCounter(RequestRecord rec) {
+        String app = rec.app == null ? "" : rec.app;
+        String code = rec.error == null || rec.error.code() == null ? "" : rec.error.code();
+        if (!code.isEmpty() || rec.status < 0 || rec.status >= STATUS_LABELS.length) {
+            return requests.labelValues(app, statusLabel(rec.status), code);
+        }
+        AtomicReferenceArray<CounterDataPoint> byStatus = answeredByApp.get(app);
+        if (byStatus == null) {
+            byStatus = answeredByApp.computeIfAbsent(app, a -> new AtomicReferenceArray<>(STATUS_LABELS.length));
+        }
+        CounterDataPoint point = byStatus.getAcquire(rec.status);
+        if (point == null) {
+            point = requests.labelValues(app, statusLabel(rec.status), "");
+            byStatus.setRelease(rec.status, point);
+        }
+        return point;
     }
 
     private static final String[] STATUS_LABELS = new String[600];

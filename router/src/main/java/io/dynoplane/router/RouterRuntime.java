@@ -147,12 +147,12 @@ final class RouterRuntime {
 
     /** One finished request: metrics, then the log line. */
     void completed(RequestRecord rec) {
+        metrics.record(rec); // first: a scrape that sees the request leave in-flight sees it counted
         String app = rec.inFlightApp;
         if (app != null) {
             rec.inFlightApp = null; // at most once, whatever path ends the request
             inFlight.get(app).decrementAndGet();
         }
-        metrics.record(rec);
         if (!logs.isEmpty()) {
             logs.emit(rec.app, rec.logLine());
         }
