@@ -60,7 +60,8 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * per round). The dyno listens with {@code reuseport}, so its workers share a proxy's connections by hash, not by
  * which worker woke first when the proxy opened them.
  *
- * <p>The router is measured warm: before any round it is driven alone by each of the three clients (each takes the
+ * <p>The router is measured warm: before any round it takes a few seconds of connections opened and closed by the
+ * thousand (wrk asking {@code Connection: close}), then is driven alone by each of the three clients (each takes the
  * router down paths of its own, and a path first met in a measured round deoptimises compiled code there), and
  * each phase starts once the JIT has gone idle. The JIT's time in each measured round is reported.
  *
@@ -235,6 +236,10 @@ final class RouterBench {
             log("warm-up: the router alone %.0f s with each client in each case (its JIT), then %.0f s per target and case (every pool filled)", routerWarmup, options.warmupSeconds());
             if (options.targets().contains(Target.ROUTER)) {
                 String url = urls.get(Target.ROUTER);
+                // Connections opened and closed by the thousand first: each round's clients connect anew, and the
+                // connection paths (the io_uring loop's registrations among them) otherwise first branch new ways
+                // there, deoptimising the loop's completion handling at a measured round's start.
+                wrk(lua, url, options.cases().getFirst(), routerWarmup / 2, pin, true);
                 for (Case c : options.cases()) {
                     wrk(lua, url, c, routerWarmup, pin);
                     rateLoad.runClosed(url, c.path(), HOST, c.connections(), 0, routerWarmup / 2, generatorCpus);
@@ -465,10 +470,17 @@ final class RouterBench {
 
     /** One wrk run (closed loop, {@code c.connections()} connections) against {@code url}. */
     private static LoadResult wrk(Path lua, String url, Case c, double seconds, boolean pin) throws IOException, InterruptedException {
+        return wrk(lua, url, c, seconds, pin, false);
+    }
+
+    /** wrk as above; with {@code closeEach}, every request asks for {@code Connection: close} and wrk reconnects. */
+    private static LoadResult wrk(Path lua, String url, Case c, double seconds, boolean pin, boolean closeEach) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (pin) command.addAll(List.of("taskset", "-c", otherCores()));
         command.addAll(List.of("wrk", "-t1", "-c" + c.connections(), "-d" + Math.round(seconds) + "s", "--timeout", "10s",
-                "-H", "Host: " + HOST, "-s", lua.toString(), url + c.path()));
+                "-H", "Host: " + HOST));
+        if (closeEach) command.addAll(List.of("-H", "Connection: close"));
+        command.addAll(List.of("-s", lua.toString(), url + c.path()));
         String[] f = BenchNet.summaryLine("WRK ", (long) seconds + 60, command);
         double duration = Double.parseDouble(f[1]) / 1e6;
         long requests = Long.parseLong(f[2]), bytes = Long.parseLong(f[3]);
