@@ -233,7 +233,8 @@ final class RouterBench {
             RateLoad rateLoad = RateLoad.compile(dir);
             String generatorCpus = pin ? otherCores() : null;
             double routerWarmup = options.quick() ? 2 : 10;
-            log("warm-up: the router alone %.0f s with each client in each case (its JIT), then %.0f s per target and case (every pool filled)", routerWarmup, options.warmupSeconds());
+            log("warm-up: the router alone, %.0f s of connections opened and closed, then %.0f s with each client in each case (its JIT); then %.0f s per target and case (every pool filled)",
+                    routerWarmup / 2, routerWarmup, options.warmupSeconds());
             if (options.targets().contains(Target.ROUTER)) {
                 String url = urls.get(Target.ROUTER);
                 // Connections opened and closed by the thousand first: each round's clients connect anew, and the
@@ -414,7 +415,10 @@ final class RouterBench {
         }
     }
 
-    /** The router JVM's JIT time and collector cycles over a phase's measured rounds: near zero is steady state. */
+    /**
+     * The router JVM's JIT time and collector cycles over a phase's measured rounds (near zero is steady state), and
+     * what it allocated per request in them.
+     */
     private static void putJvmSettling(Map<String, Object> json, String prefix, List<Sample> router) {
         json.put(prefix + "_jit_ms", router.stream().mapToDouble(Sample::jitMs).sum());
         json.put(prefix + "_gc_cycles", router.stream().mapToLong(Sample::gcCycles).sum());

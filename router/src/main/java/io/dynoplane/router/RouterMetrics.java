@@ -176,10 +176,8 @@ final class RouterMetrics {
         if (!code.isEmpty() || rec.status < 0 || rec.status >= STATUS_LABELS.length) {
             return requests.labelValues(app, statusLabel(rec.status), code);
         }
-        AtomicReferenceArray<CounterDataPoint> byStatus = answeredByApp.get(app);
-        if (byStatus == null) {
-            byStatus = answeredByApp.computeIfAbsent(app, a -> new AtomicReferenceArray<>(STATUS_LABELS.length));
-        }
+        AtomicReferenceArray<CounterDataPoint> byStatus =
+                answeredByApp.computeIfAbsent(app, a -> new AtomicReferenceArray<>(STATUS_LABELS.length));
         CounterDataPoint point = byStatus.getAcquire(rec.status);
         if (point == null) {
             point = requests.labelValues(app, statusLabel(rec.status), "");
