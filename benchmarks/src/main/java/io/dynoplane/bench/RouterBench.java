@@ -31,7 +31,7 @@ import static io.dynoplane.bench.BenchNet.ip;
 import static io.dynoplane.bench.BenchNet.percentile;
 
 /**
- * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin] [--rate-fraction F]}: the router, HAProxy and nginx side by side,
+ * {@code bench router [--quick] [--rounds N] [--seconds S] [--no-pin] [--rate-fraction F] [--haproxy-busy-polling]}: the router, HAProxy and nginx side by side,
  * each forwarding to the same dyno over its veth with one worker thread, in one run: requests/s and the latency each
  * adds (p50, p99, p99.9) for 0 KB and 16 KB responses at 64 and 1,024 keep-alive connections.
  *
@@ -70,7 +70,10 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * cores, and so do this JVM's other threads (collector, compilers, this bench's own), as they would on an edge whose
  * event loops have cores of their own: on core 0 a collector or compiler thread holds the loop's core for a whole
  * scheduler slice, milliseconds of tail latency for every request in flight. The router's CPU per request counts
- * the whole JVM, those threads included.
+ * the whole JVM, those threads included. Pinned, the router's loop polls its ring before it sleeps, as a loop with a
+ * core of its own does ({@link RouterConfig#PINNED_IDLE_POLL}, adaptive: it stops when work comes further apart).
+ * HAProxy's nearest setting, {@code busy-polling}, is off by default and spins whether or not there is work, so with
+ * {@code --haproxy-busy-polling} HAProxy gets it and is kept stopped (SIGSTOP) outside its own turns.
  */
 final class RouterBench {
     private static final int WEB_DYNOS = 8;
@@ -113,9 +116,9 @@ final class RouterBench {
     private static final List<GarbageCollectorMXBean> GC_CYCLES = gcCycleBeans();
 
     private record Options(boolean quick, int rounds, double seconds, double warmupSeconds, boolean pin, List<Target> targets, List<Case> cases,
-                           double rateFraction) {
+                           double rateFraction, boolean haproxyBusyPolling) {
         static Options parse(Deque<String> args) {
-            boolean quick = false, pin = true;
+            boolean quick = false, pin = true, haproxyBusyPolling = false;
             double rateFraction = 0.3;
             List<Target> targets = List.of(Target.values());
             List<Case> cases = CASES;
@@ -127,6 +130,7 @@ final class RouterBench {
                     switch (flag) {
                         case "--quick" -> quick = true;
                         case "--no-pin" -> pin = false;
+                        case "--haproxy-busy-polling" -> haproxyBusyPolling = true;
                         case "--rounds" -> rounds = Integer.parseInt(args.pop());
                         case "--seconds" -> seconds = Double.parseDouble(args.pop());
                         case "--rate-fraction" -> rateFraction = Double.parseDouble(args.pop());
@@ -148,11 +152,11 @@ final class RouterBench {
             if (!targets.contains(Target.DIRECT) || !targets.contains(Target.HAPROXY)) {
                 targets = java.util.stream.Stream.concat(java.util.stream.Stream.of(Target.DIRECT, Target.HAPROXY), targets.stream()).distinct().sorted().toList();
             }
-            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases, rateFraction);
+            return new Options(quick, r, s, quick ? 1 : 2, pin, targets, cases, rateFraction, haproxyBusyPolling);
         }
 
         private static IllegalArgumentException usage() {
-            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024] [--rate-fraction F (0..1]]"
+            return new IllegalArgumentException("bench router: usage: [--quick] [--rounds N (1..50)] [--seconds S (1..600)] [--no-pin] [--targets router,nginx] [--cases 0k_64,16k_1024] [--rate-fraction F (0..1]] [--haproxy-busy-polling]"
                     + " (direct and haproxy are always measured)");
         }
     }
@@ -186,7 +190,7 @@ final class RouterBench {
 
             startDyno(dir, topology, pin);
             RouterConfig routerConfig = new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1);
-            router = Router.start(pin ? routerConfig.withIoCpus(List.of(0)) : routerConfig);
+            router = Router.start(pin ? routerConfig.withIoCpus(List.of(0)).withIdlePoll(RouterConfig.PINNED_IDLE_POLL) : routerConfig);
             // Eight web dynos, all the one nginx: the router caps an app at 200 requests in flight per web dyno
             // (Heroku's H11), so 1,024 connections need at least six; HAProxy and nginx have no such cap.
             InetSocketAddress dynoAddress = new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT);
@@ -195,7 +199,7 @@ final class RouterBench {
             Map<Target, String> urls = new EnumMap<>(Target.class);
             urls.put(Target.DIRECT, "http://" + dyno + ":" + DYNO_PORT);
             urls.put(Target.ROUTER, "http://" + LOCALHOST + ":" + router.port());
-            urls.put(Target.HAPROXY, "http://" + LOCALHOST + ":" + startHaproxy(dir, dyno, pin));
+            urls.put(Target.HAPROXY, "http://" + LOCALHOST + ":" + startHaproxy(dir, dyno, pin, options.haproxyBusyPolling()));
             urls.put(Target.NGINX, "http://" + LOCALHOST + ":" + startNginx(dir, dyno, pin));
             for (Target t : options.targets()) {
                 for (Case c : options.cases()) {
@@ -206,6 +210,8 @@ final class RouterBench {
                     }
                 }
             }
+            // A busy-polling HAProxy spins whether or not it has work: it may run only in its own turns.
+            if (options.haproxyBusyPolling()) suspend(Target.HAPROXY);
             String dynoStatus = urls.get(Target.DIRECT) + "/dyno-status";
             Path lua = dir.resolve("report.lua");
             Files.writeString(lua, LUA);
@@ -221,6 +227,8 @@ final class RouterBench {
             json.put("loadavg_start", loadAverage());
             json.put("load_generator", "saturated: wrk -t1 closed loop, then rateload closed loop (no CO correction); at rate: rateload open loop (CO corrected)");
             json.put("rate_fraction", options.rateFraction());
+            json.put("router_idle_poll_us", pin ? RouterConfig.PINNED_IDLE_POLL.toNanos() / 1000 : 0);
+            json.put("haproxy_busy_polling", options.haproxyBusyPolling());
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);
             json.put("nginx_version", nginxVersion);
@@ -247,7 +255,7 @@ final class RouterBench {
                     rateLoad.run(url, c.path(), HOST, c.connections(), 10_000, 0, routerWarmup / 2, generatorCpus);
                 }
             }
-            for (Case c : options.cases()) for (Target t : options.targets()) wrk(lua, urls.get(t), c, options.warmupSeconds(), pin);
+            for (Case c : options.cases()) for (Target t : options.targets()) awake(t, () -> wrk(lua, urls.get(t), c, options.warmupSeconds(), pin));
 
             Map<Target, Map<Case, List<Sample>>> saturated = rounds(options, "saturated", (t, c) ->
                     measured(t, c, dynoStatus, () -> wrk(lua, urls.get(t), c, options.seconds(), pin)));
@@ -279,6 +287,7 @@ final class RouterBench {
             json.put("loadavg_end", loadAverage());
         } finally {
             if (router != null) router.close();
+            resume(Target.HAPROXY); // a stopped process would hold its termination signal
             BenchNet.removeAll();
             BenchNet.deleteTree(dir);
             BenchNet.dropHook(hook);
@@ -499,12 +508,45 @@ final class RouterBench {
         LoadResult run() throws IOException, InterruptedException;
     }
 
+    /** Targets stopped (SIGSTOP) outside their own turns. */
+    private static final java.util.Set<Target> SUSPENDED = java.util.EnumSet.noneOf(Target.class);
+
+    /** {@code load}, with {@code target} running for it if it is kept stopped between its turns. */
+    private static LoadResult awake(Target target, Load load) throws IOException, InterruptedException {
+        if (!SUSPENDED.contains(target)) return load.run();
+        signal(target, "CONT");
+        try {
+            return load.run();
+        } finally {
+            signal(target, "STOP");
+        }
+    }
+
+    private static void suspend(Target target) throws IOException, InterruptedException {
+        signal(target, "STOP");
+        SUSPENDED.add(target);
+    }
+
+    private static void resume(Target target) {
+        if (SUSPENDED.remove(target)) {
+            try {
+                signal(target, "CONT");
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                log("could not resume %s: %s", target.key(), e.getMessage());
+            }
+        }
+    }
+
+    private static void signal(Target target, String signal) throws IOException, InterruptedException {
+        exec("", "kill", "-" + signal, Long.toString(PROCESSES.get(target).pid()));
+    }
+
     /** Runs {@code load} against {@code target}, counting the dyno connections it opened and the target's CPU. */
     private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
         long acceptedBefore = dynoAccepted(dynoStatus);
         long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime(), gcBefore = gcCycles();
         long allocatedBefore = THREADS.getTotalThreadAllocatedBytes();
-        LoadResult r = load.run();
+        LoadResult r = awake(target, load);
         long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore, gc = gcCycles() - gcBefore;
         long allocated = THREADS.getTotalThreadAllocatedBytes() - allocatedBefore;
         long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
@@ -611,11 +653,11 @@ final class RouterBench {
         BenchNet.start(dir.resolve("dyno.log"), command.toArray(String[]::new));
     }
 
-    private static int startHaproxy(Path dir, String dyno, boolean pin) throws IOException {
+    private static int startHaproxy(Path dir, String dyno, boolean pin, boolean busyPolling) throws IOException {
         int port = freePort();
         String conf = """
                 global
-                  nbthread 1
+                  nbthread 1%s
                   maxconn 8000
                 defaults
                   mode http
@@ -641,10 +683,14 @@ final class RouterBench {
                   use_backend be if { req.hdr(host) -i %s }
                 backend be
                   server web1 %s:%d maxconn 0
-                """.formatted(LOCALHOST, port, HOST, dyno, DYNO_PORT);
+                """.formatted(busyPolling ? "\n  busy-polling" : "", LOCALHOST, port, HOST, dyno, DYNO_PORT);
         Path file = dir.resolve("haproxy.cfg");
         Files.writeString(file, conf);
-        List<String> command = new ArrayList<>(pinned(pin));
+        List<String> command = new ArrayList<>();
+        // A session of its own when it will be stopped between turns: in this JVM's process group, a stopped member
+        // would make the kernel hang up the whole group (the bench included) when any other member exits.
+        if (busyPolling) command.add("setsid");
+        command.addAll(pinned(pin));
         command.addAll(List.of("haproxy", "-db", "-f", file.toString()));
         PROCESSES.put(Target.HAPROXY, BenchNet.start(dir.resolve("haproxy.log"), command.toArray(String[]::new)).toHandle());
         return port;

@@ -53,7 +53,8 @@ public final class Plane implements AutoCloseable {
     /**
      * Where the router listens, the domain apps hang under ({@code hello.<domain>}), the lifecycle rules,
      * where the plane's own lines go ({@code logs}), where each app's lines go ({@code appLogs}) and the CPUs
-     * the router's event loops are pinned to, one loop each ({@code routerCpus}; empty: two loops per core, unpinned).
+     * the router's event loops are pinned to, one loop each, polling for work before they sleep ({@code routerCpus};
+     * empty: two loops per core, unpinned, sleeping at once).
      */
     public record Config(InetSocketAddress routerListen, InetSocketAddress adminListen, String domain, ProvisionerConfig provisioner,
                          ManagerConfig manager, Consumer<LogLine> logs, BiConsumer<String, LogLine> appLogs, List<Integer> routerCpus) {
@@ -190,7 +191,9 @@ public final class Plane implements AutoCloseable {
             PrometheusRegistry registry = new PrometheusRegistry();
             RouterConfig routerConfig = config.routerCpus().isEmpty()
                     ? new RouterConfig(config.routerListen(), "dynoplane", 0)
-                    : new RouterConfig(config.routerListen(), "dynoplane", config.routerCpus().size()).withIoCpus(config.routerCpus());
+                    // A loop on a core of its own may spin there rather than be woken for each completion.
+                    : new RouterConfig(config.routerListen(), "dynoplane", config.routerCpus().size()).withIoCpus(config.routerCpus())
+                            .withIdlePoll(RouterConfig.PINNED_IDLE_POLL);
             router = Router.start(routerConfig, registry);
             Map<String, List<Backend>> booting = new TreeMap<>();
             Map<String, TrustedSources> trusted = new HashMap<>();

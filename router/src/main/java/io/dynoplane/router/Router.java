@@ -143,7 +143,7 @@ public final class Router implements AutoCloseable {
     static Router start(RouterConfig config, PrometheusRegistry registry, Transport transport, RouterLimits limits) {
         Objects.requireNonNull(config, "config");
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
-                new DefaultThreadFactory("router-" + transport.label()), transport.newIoHandlerFactory());
+                new DefaultThreadFactory("router-" + transport.label()), transport.newIoHandlerFactory(config.idlePoll()));
         try {
             pinEventLoops(group, config.ioCpus());
             Map<EventLoop, BackendPool> pools = new HashMap<>();

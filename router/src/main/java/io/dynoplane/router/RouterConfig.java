@@ -1,6 +1,7 @@
 package io.dynoplane.router;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -15,9 +16,16 @@ import java.util.regex.Pattern;
  * @param ioCpus     CPUs for the event loops, loop i on {@code ioCpus[i % size]}; empty: wherever the scheduler
  *                   puts them. Give them cores the JVM's other threads are kept off, or a collector or compiler
  *                   thread can hold the loop's core for a whole scheduler slice (milliseconds of tail latency).
+ * @param idlePoll   how long, at most, an io_uring loop with nothing to do polls its ring before it sleeps (the window
+ *                   adapts below it: {@link IdlePolling}); zero: it sleeps at once. Spinning is only free on a core
+ *                   of the loop's own, so give it with {@code ioCpus}.
  */
-public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls, List<Integer> ioCpus) {
+public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls, List<Integer> ioCpus,
+                           Duration idlePoll) {
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]+");
+    /** The idle poll for loops pinned to cores of their own: longer than a wake-up of a halted vCPU, far shorter than a request. */
+    public static final Duration PINNED_IDLE_POLL = Duration.ofNanos(50_000);
+    private static final Duration MAX_IDLE_POLL = Duration.ofMillis(1);
 
     public RouterConfig {
         Objects.requireNonNull(listen, "listen");
@@ -34,6 +42,15 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
                 throw new IllegalArgumentException("ioCpus must be CPU numbers >= 0: " + ioCpus);
             }
         }
+        Objects.requireNonNull(idlePoll, "idlePoll");
+        if (idlePoll.isNegative() || idlePoll.compareTo(MAX_IDLE_POLL) > 0) {
+            throw new IllegalArgumentException("idlePoll must be between 0 and " + MAX_IDLE_POLL.toNanos() / 1000 + " us: " + idlePoll);
+        }
+    }
+
+    /** Loops that sleep as soon as they have nothing to do. */
+    public RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls, List<Integer> ioCpus) {
+        this(listen, routerName, ioThreads, tls, ioCpus, Duration.ZERO);
     }
 
     /** Event loops not pinned. */
@@ -48,11 +65,16 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
 
     /** The same, with a TLS listener. */
     public RouterConfig withTls(RouterTls tls) {
-        return new RouterConfig(listen, routerName, ioThreads, Objects.requireNonNull(tls, "tls"), ioCpus);
+        return new RouterConfig(listen, routerName, ioThreads, Objects.requireNonNull(tls, "tls"), ioCpus, idlePoll);
     }
 
     /** The same, with the event loops pinned to {@code cpus}. */
     public RouterConfig withIoCpus(List<Integer> cpus) {
-        return new RouterConfig(listen, routerName, ioThreads, tls, cpus);
+        return new RouterConfig(listen, routerName, ioThreads, tls, cpus, idlePoll);
+    }
+
+    /** The same, with loops that poll for up to {@code max} before they sleep. */
+    public RouterConfig withIdlePoll(Duration max) {
+        return new RouterConfig(listen, routerName, ioThreads, tls, ioCpus, max);
     }
 }

@@ -17,6 +17,7 @@ import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
+import java.time.Duration;
 import java.util.Map;
 
 /** The native transports the router runs on: io_uring, with epoll only where io_uring is missing. */
@@ -33,18 +34,18 @@ enum Transport {
         }
 
         @Override
-        IoHandlerFactory newIoHandlerFactory() {
+        IoHandlerFactory newIoHandlerFactory(Duration idlePoll) {
             // A ring of provided buffers per loop: sockets read with one multishot recv each, a completion per
             // arrival with the data in it, instead of a poll completion, a recv submission and its completion.
             // Not incremental: a buffer partly used by an earlier read then takes only what fits in its rest,
             // which split one in seven 256-byte dyno response heads into two reads (two pipeline passes).
-            return IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setBufferRingConfig(IoUringBufferRingConfig.builder()
+            return IdlePolling.wrap(IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setBufferRingConfig(IoUringBufferRingConfig.builder()
                     .bufferGroupId(BUFFER_GROUP)
                     .bufferRingSize((short) 1024)
                     .batchSize(64)
                     .allocator(new IoUringAdaptiveBufferRingAllocator())
                     .incremental(false)
-                    .build()));
+                    .build())), idlePoll);
         }
 
         @Override
@@ -74,7 +75,8 @@ enum Transport {
         }
 
         @Override
-        IoHandlerFactory newIoHandlerFactory() {
+        IoHandlerFactory newIoHandlerFactory(Duration idlePoll) {
+            // No idle poll: the fallback transport sleeps at once.
             return EpollIoHandler.newFactory();
         }
 
@@ -112,7 +114,8 @@ enum Transport {
 
     abstract Throwable unavailabilityCause();
 
-    abstract IoHandlerFactory newIoHandlerFactory();
+    /** Loops of this transport; io_uring's poll their ring for up to {@code idlePoll} before they sleep. */
+    abstract IoHandlerFactory newIoHandlerFactory(Duration idlePoll);
 
     /** Options for every connected socket of this transport, client and dyno side. */
     abstract Map<ChannelOption<?>, Object> socketOptions();
