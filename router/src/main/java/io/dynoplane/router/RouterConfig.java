@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
 public record RouterConfig(InetSocketAddress listen, String routerName, int ioThreads, RouterTls tls, List<Integer> ioCpus,
                            Duration idlePoll) {
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]+");
-    /** The idle poll for loops pinned to cores of their own: longer than a wake-up of a halted vCPU, far shorter than a request. */
-    public static final Duration PINNED_IDLE_POLL = Duration.ofNanos(50_000);
+    /** The idle poll for loops pinned to cores of their own: the kernel's default maximum for its guest haltpoll, there
+     *  for the same reason (waking a halted vCPU costs tens of microseconds); 50 us left the window flapping at rates
+     *  whose gaps came near it. */
+    public static final Duration PINNED_IDLE_POLL = Duration.ofNanos(200_000);
     private static final Duration MAX_IDLE_POLL = Duration.ofMillis(1);
 
     public RouterConfig {
