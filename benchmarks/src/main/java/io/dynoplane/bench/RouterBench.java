@@ -71,7 +71,7 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * event loops have cores of their own: on core 0 a collector or compiler thread holds the loop's core for a whole
  * scheduler slice, milliseconds of tail latency for every request in flight. The router's CPU per request counts
  * the whole JVM, those threads included. Pinned, the router's loop polls its ring before it sleeps, as a loop with a
- * core of its own does ({@link RouterConfig#PINNED_IDLE_POLL}, adaptive: it stops when work comes further apart).
+ * core of its own does ({@link RouterConfig#withDedicatedCores}, adaptive: it stops when work comes further apart).
  * HAProxy's nearest setting, {@code busy-polling}, is off by default and spins whether or not there is work, so with
  * {@code --haproxy-busy-polling} HAProxy gets it and is kept stopped (SIGSTOP) outside its own turns.
  */
@@ -190,7 +190,8 @@ final class RouterBench {
 
             startDyno(dir, topology, pin);
             RouterConfig routerConfig = new RouterConfig(new InetSocketAddress(LOCALHOST, 0), "bench", 1);
-            router = Router.start(pin ? routerConfig.withIoCpus(List.of(0)).withIdlePoll(RouterConfig.PINNED_IDLE_POLL) : routerConfig);
+            if (pin) routerConfig = routerConfig.withDedicatedCores(List.of(0));
+            router = Router.start(routerConfig);
             // Eight web dynos, all the one nginx: the router caps an app at 200 requests in flight per web dyno
             // (Heroku's H11), so 1,024 connections need at least six; HAProxy and nginx have no such cap.
             InetSocketAddress dynoAddress = new InetSocketAddress(InetAddress.getByName(dyno), DYNO_PORT);
@@ -227,7 +228,7 @@ final class RouterBench {
             json.put("loadavg_start", loadAverage());
             json.put("load_generator", "saturated: wrk -t1 closed loop, then rateload closed loop (no CO correction); at rate: rateload open loop (CO corrected)");
             json.put("rate_fraction", options.rateFraction());
-            json.put("router_idle_poll_us", pin ? RouterConfig.PINNED_IDLE_POLL.toNanos() / 1000 : 0);
+            json.put("router_idle_poll_us", routerConfig.idlePoll().toNanos() / 1000);
             json.put("haproxy_busy_polling", options.haproxyBusyPolling());
             json.put("router_transport", router.transportName());
             json.put("haproxy_version", haproxyVersion.replace("HAProxy version ", "").split(" ")[0]);

@@ -191,9 +191,7 @@ public final class Plane implements AutoCloseable {
             PrometheusRegistry registry = new PrometheusRegistry();
             RouterConfig routerConfig = config.routerCpus().isEmpty()
                     ? new RouterConfig(config.routerListen(), "dynoplane", 0)
-                    // A loop on a core of its own may spin there rather than be woken for each completion.
-                    : new RouterConfig(config.routerListen(), "dynoplane", config.routerCpus().size()).withIoCpus(config.routerCpus())
-                            .withIdlePoll(RouterConfig.PINNED_IDLE_POLL);
+                    : new RouterConfig(config.routerListen(), "dynoplane", config.routerCpus().size()).withDedicatedCores(config.routerCpus());
             router = Router.start(routerConfig, registry);
             Map<String, List<Backend>> booting = new TreeMap<>();
             Map<String, TrustedSources> trusted = new HashMap<>();

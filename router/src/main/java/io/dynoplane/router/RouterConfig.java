@@ -26,7 +26,7 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
     /** The idle poll for loops pinned to cores of their own: the kernel's default maximum for its guest haltpoll, there
      *  for the same reason (waking a halted vCPU costs tens of microseconds); 50 us left the window flapping at rates
      *  whose gaps came near it. */
-    public static final Duration PINNED_IDLE_POLL = Duration.ofNanos(200_000);
+    static final Duration PINNED_IDLE_POLL = Duration.ofNanos(200_000);
     private static final Duration MAX_IDLE_POLL = Duration.ofMillis(1);
 
     public RouterConfig {
@@ -73,6 +73,14 @@ public record RouterConfig(InetSocketAddress listen, String routerName, int ioTh
     /** The same, with the event loops pinned to {@code cpus}. */
     public RouterConfig withIoCpus(List<Integer> cpus) {
         return new RouterConfig(listen, routerName, ioThreads, tls, cpus, idlePoll);
+    }
+
+    /**
+     * The same, with the event loops on cores of their own ({@code cpus}, kept free of other work): pinned there, and
+     * polling for up to {@link #PINNED_IDLE_POLL} before they sleep, since spinning there costs no one else.
+     */
+    public RouterConfig withDedicatedCores(List<Integer> cpus) {
+        return withIoCpus(cpus).withIdlePoll(PINNED_IDLE_POLL);
     }
 
     /** The same, with loops that poll for up to {@code max} before they sleep. */

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -71,11 +70,11 @@ class RouterIdlePollTest {
 
     /** The router loop's voluntary context switches and CPU while one client sends {@code requests}, {@code gapNanos} apart. */
     private static Sample sleepsOver(Duration idlePoll, int requests, long gapNanos) throws Exception {
-        Set<String> before = routerThreads();
+        Set<String> before = EventLoopThreads.list().keySet();
         try (TestBackend dyno = TestBackend.start("p");
              Router router = Router.start(config(idlePoll));
              RawHttp client = new RawHttp(routeAppTo(router, dyno))) {
-            Set<String> loops = routerThreads();
+            Set<String> loops = new HashSet<>(EventLoopThreads.list().keySet());
             loops.removeAll(before);
             assertThat(loops).as("the router's one event loop").hasSize(1);
             Path loop = Path.of("/proc/self/task", loops.iterator().next());
@@ -98,23 +97,6 @@ class RouterIdlePollTest {
     private static int routeAppTo(Router router, TestBackend dyno) {
         router.publish(RouteTable.empty().with("app.localhost", new AppRoute("app", List.of(dyno.backend("web.1")))));
         return router.port();
-    }
-
-    /** This JVM's router event loop threads, by tid. */
-    private static Set<String> routerThreads() throws IOException {
-        Set<String> threads = new HashSet<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : tasks.toList()) {
-                try {
-                    if (Files.readAllLines(task.resolve("comm")).getFirst().startsWith("router-")) {
-                        threads.add(task.getFileName().toString());
-                    }
-                } catch (NoSuchFileException exited) {
-                    // a thread that ended while we listed
-                }
-            }
-        }
-        return threads;
     }
 
     private static long voluntarySwitches(Path task) throws IOException {

@@ -120,15 +120,11 @@ class RouterLifecycleTest {
     /** This JVM's router event loop threads (tid → Cpus_allowed_list), from /proc. */
     private static Map<String, String> routerThreads() throws IOException {
         Map<String, String> threads = new HashMap<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : tasks.toList()) {
-                try {
-                    if (Files.readAllLines(task.resolve("comm")).getFirst().startsWith("router-")) {
-                        threads.put(task.getFileName().toString(), cpusAllowed(task.resolve("status")));
-                    }
-                } catch (java.nio.file.NoSuchFileException exited) {
-                    // a thread that ended while we listed
-                }
+        for (Map.Entry<String, Path> loop : EventLoopThreads.list().entrySet()) {
+            try {
+                threads.put(loop.getKey(), cpusAllowed(loop.getValue().resolve("status")));
+            } catch (java.nio.file.NoSuchFileException exited) {
+                // a thread that ended while we listed
             }
         }
         return threads;
