@@ -53,8 +53,10 @@ abstract sealed class LogDrain permits SyslogDrain, HttpsDrain {
         if (closing || !queue.offer(line)) dropped.incrementAndGet();
     }
 
+    /** Lines waiting: the queue less its wake-up markers (a peer that just hung up leaves one until the worker looks). */
     DrainStatus status() {
-        return new DrainStatus(id, token, app, url.uri().toString(), sent.get(), dropped.get(), errors.get(), queue.size());
+        int queued = (int) queue.stream().filter(line -> line != WAKE).count();
+        return new DrainStatus(id, token, app, url.uri().toString(), sent.get(), dropped.get(), errors.get(), queued);
     }
 
     /** Stops taking lines, sends what is queued until {@code deadline}, then gives up the rest (counted as dropped). */
