@@ -36,8 +36,8 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * adds (p50, p99, p99.9) for 0 KB and 16 KB responses at 64 and 1,024 keep-alive connections.
  *
  * <p>Topology: a dyno namespace of this run's own behind a veth whose root-namespace end is 198.18.N.1/30 (the
- * benchmarking range, never the uplink's) and whose dyno end is 198.18.N.2/30. The dyno is nginx (two workers,
- * static files, keep-alive), far faster than one proxy thread. The three proxies listen on 127.0.0.1 in the root
+ * benchmarking range, never the uplink's) and whose dyno end is 198.18.N.2/30. The dyno is nginx (a worker per core it may
+ * run on, static files, keep-alive), far faster than one proxy thread. The three proxies listen on 127.0.0.1 in the root
  * namespace and forward to 198.18.N.2:80: the router in this JVM ({@code Router.start}, one io thread, routing by
  * Host), HAProxy ({@code nbthread 1}, {@code http-reuse always}) and nginx ({@code worker_processes 1}, upstream
  * keepalive 1024). All get the same Host header and keep both sides alive, and all do the same header work as the
@@ -57,8 +57,8 @@ import static io.dynoplane.bench.BenchNet.percentile;
  * {@code --quick}; wrk2's calibration): what the target saw just before, idle or another target's load ending, settles
  * first. The latency a proxy adds is its percentile minus the direct-to-dyno percentile of the same case, phase
  * and round, median over rounds; requests/s are medians over rounds. Rounds interleave the targets (order rotated
- * per round). The dyno listens with {@code reuseport}, so its workers share a proxy's connections by hash, not by
- * which worker woke first when the proxy opened them.
+ * per round). The dyno listens with {@code reuseport}, so with more than one worker they share a proxy's connections
+ * by hash, not by which worker woke first when the proxy opened them.
  *
  * <p>The router is measured warm: before any round it takes a few seconds of connections opened and closed by the
  * thousand (wrk asking {@code Connection: close}), then is driven alone by each of the three clients (each takes the
@@ -80,7 +80,6 @@ final class RouterBench {
     private static final String HOST = "app.bench.local";
     private static final String LOCALHOST = "127.0.0.1";
     private static final int DYNO_PORT = 80;
-    private static final int DYNO_WORKERS = 2;
 
     enum Target {
         DIRECT, ROUTER, HAPROXY, NGINX;
@@ -645,7 +644,7 @@ final class RouterBench {
                     location = /dyno-status { stub_status; }
                   }
                 }
-                """.formatted(DYNO_WORKERS, dir, dir, dir, dir, dir, dir, topology.dynoAddress(), DYNO_PORT, www);
+                """.formatted(dynoWorkers(pin), dir, dir, dir, dir, dir, dir, topology.dynoAddress(), DYNO_PORT, www);
         Path file = dir.resolve("dyno.conf");
         Files.writeString(file, conf);
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.ns));
@@ -751,6 +750,15 @@ final class RouterBench {
     }
 
     /** Every core but 0: wrk's and the dyno's. */
+    /**
+     * One nginx worker per core the dyno may run on (nginx's own {@code auto} counts the machine's cores, not the
+     * pinned set): a second worker on the one core it shares with the load generator only adds a runnable task
+     * for the scheduler to switch between.
+     */
+    private static int dynoWorkers(boolean pin) {
+        return pin ? Math.max(1, CORES - 1) : CORES;
+    }
+
     private static String otherCores() {
         return CORES == 2 ? "1" : "1-" + (CORES - 1);
     }
