@@ -754,7 +754,6 @@ final class RouterBench {
         return port;
     }
 
-    /** Every core but 0: wrk's and the dyno's. */
     /**
      * One nginx worker per core the dyno may run on (nginx's own {@code auto} counts the machine's cores, not the
      * pinned set): a second worker on the one core it shares with the load generator only adds a runnable task
@@ -764,6 +763,7 @@ final class RouterBench {
         return pin ? Math.max(1, CORES - 1) : CORES;
     }
 
+    /** Every core but 0: wrk's and the dyno's. */
     private static String otherCores() {
         return CORES == 2 ? "1" : "1-" + (CORES - 1);
     }
