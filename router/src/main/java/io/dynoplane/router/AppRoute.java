@@ -32,8 +32,8 @@ public record AppRoute(String app, List<Backend> webDynos, boolean maintenance, 
 
     /** The web dynos that can take requests now. */
     public List<Backend> upDynos() {
-        for (Backend b : webDynos) {
-            if (b.state() != Backend.State.UP) {
+        for (int i = 0; i < webDynos.size(); i++) { // indexed: no iterator per request
+            if (webDynos.get(i).state() != Backend.State.UP) {
                 return webDynos.stream().filter(d -> d.state() == Backend.State.UP).toList();
             }
         }

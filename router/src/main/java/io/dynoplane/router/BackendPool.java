@@ -43,17 +43,26 @@ final class BackendPool {
     }
 
     /**
-     * An idle pooled connection to {@code address} or, if there is none or {@code fresh} is set, a new
-     * one. Fails with the connect error (a ConnectTimeoutException on timeout).
+     * An idle pooled connection to {@code address}, marked reused, or null if there is none (the usual case under load
+     * is one, handed over without a future: a future per request is one more object per request).
      */
-    Future<BackendConnection> acquire(InetSocketAddress address, boolean fresh) {
+    BackendConnection pollIdle(InetSocketAddress address) {
         assert loop.inEventLoop();
-        if (!fresh) {
-            BackendConnection pooled = pollIdle(address);
-            if (pooled != null) {
-                return loop.newSucceededFuture(pooled);
+        ArrayDeque<BackendConnection> queue = idle.get(address);
+        while (queue != null && !queue.isEmpty()) {
+            BackendConnection candidate = queue.pollFirst();
+            idleCount.decrementAndGet();
+            if (candidate.channel().isActive()) {
+                candidate.markReused();
+                return candidate;
             }
         }
+        return null;
+    }
+
+    /** A new connection to {@code address}. Fails with the connect error (a ConnectTimeoutException on timeout). */
+    Future<BackendConnection> connect(InetSocketAddress address) {
+        assert loop.inEventLoop();
         BackendConnection connection = new BackendConnection(address, this);
         Promise<BackendConnection> promise = loop.newPromise();
         bootstrap.clone()
@@ -128,18 +137,5 @@ final class BackendPool {
 
     EventLoop loop() {
         return loop;
-    }
-
-    private BackendConnection pollIdle(InetSocketAddress address) {
-        ArrayDeque<BackendConnection> queue = idle.get(address);
-        while (queue != null && !queue.isEmpty()) {
-            BackendConnection candidate = queue.pollFirst();
-            idleCount.decrementAndGet();
-            if (candidate.channel().isActive()) {
-                candidate.markReused();
-                return candidate;
-            }
-        }
-        return null;
     }
 }

@@ -17,6 +17,8 @@ final class HeadScan {
     /** Bytes copied first: a usual head fits, and a 16 KB body need not be copied to find the head's end. */
     static final int FIRST_COPY = 1024;
     static final int MAX_HEADERS = 100;
+    /** Lines a scan may leave out of one head (hop-by-hop lines); a head with more takes the decoding path. */
+    static final int MAX_DROPPED_LINES = 4;
 
     /** {@link #nextField}: the line has not all arrived. */
     static final int MORE = -1;
@@ -35,20 +37,34 @@ final class HeadScan {
         for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TOKEN[c] = true;
     }
 
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
         @Override
-        protected byte[] initialValue() {
-            return new byte[MAX_HEAD_BYTES];
+        protected Scratch initialValue() {
+            return new Scratch();
         }
     };
+
+    /**
+     * A thread's working space for a scan, so that scanning a head allocates nothing of its own: the head's copy, a
+     * line's field marks ({@link #nextField}), and the start and end of each line a scan leaves out. A scan is done
+     * with it before it returns, and scans never nest.
+     */
+    static final class Scratch {
+        final byte[] bytes = new byte[MAX_HEAD_BYTES];
+        final int[] field = new int[4];
+        final int[] dropped = new int[2 * MAX_DROPPED_LINES];
+    }
 
     private HeadScan() {
     }
 
-    /** A scan of the first {@code n} bytes of {@code in}, copied into {@code a}: a head, its not-yet value or null. */
+    /**
+     * A scan of the first {@code n} bytes of {@code in}, copied into {@code scratch.bytes}: a head, its not-yet value
+     * or null.
+     */
     @FunctionalInterface
     interface Scan<T> {
-        T scan(ByteBuf in, byte[] a, int n);
+        T scan(ByteBuf in, Scratch scratch, int n);
     }
 
     /**
@@ -58,13 +74,14 @@ final class HeadScan {
      */
     static <T> T read(ByteBuf in, Scan<T> scan, T notYet) {
         int available = Math.min(in.readableBytes(), MAX_HEAD_BYTES);
-        byte[] a = SCRATCH.get(); // a scan is done with it before it returns; scans never nest
+        Scratch scratch = SCRATCH.get();
+        byte[] a = scratch.bytes;
         int copied = Math.min(available, FIRST_COPY);
         in.getBytes(in.readerIndex(), a, 0, copied);
-        T head = scan.scan(in, a, copied);
+        T head = scan.scan(in, scratch, copied);
         if (head == notYet && copied < available) {
             in.getBytes(in.readerIndex() + copied, a, copied, available - copied); // a long head: all of it
-            head = scan.scan(in, a, available);
+            head = scan.scan(in, scratch, available);
         }
         if (head == notYet && in.readableBytes() >= MAX_HEAD_BYTES) {
             return null; // too long to wait for

@@ -26,8 +26,6 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
     private static final int ROUTER_LINES_ROOM = 128;
     private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
 
-    private static final int MAX_DROPPED = 4;
-
     // Names compared case-insensitively, as lower case.
     private static final byte[] CONTENT_LENGTH = HeadScan.ascii("content-length");
     private static final byte[] CONNECTION = HeadScan.ascii("connection");
@@ -79,7 +77,8 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         return HeadScan.read(in, PassThroughHead::scan, NOT_YET);
     }
 
-    private static PassThroughHead scan(ByteBuf in, byte[] a, int n) {
+    private static PassThroughHead scan(ByteBuf in, HeadScan.Scratch scratch, int n) {
+        byte[] a = scratch.bytes;
         for (int i = 0; i < Math.min(n, HTTP_1_1.length); i++) {
             if (a[i] != HTTP_1_1[i]) return null;
         }
@@ -103,9 +102,9 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
         pos += 2;
         long contentLength = -1;
         boolean keepAlive = true;
-        int[] dropped = null; // start and end of each line left out
+        int[] dropped = scratch.dropped; // start and end of each line left out
         int drops = 0;
-        int[] field = new int[4];
+        int[] field = scratch.field;
         int next;
         for (int headers = 0; (next = HeadScan.nextField(a, pos, n, headers, field)) >= 0; headers++) {
             int nameStart = field[0], nameLength = field[1], valueStart = field[2];
@@ -130,8 +129,7 @@ final class PassThroughHead extends DefaultByteBufHolder implements PassThrough 
             }
             pos += 2;
             if (drop) {
-                if (drops == MAX_DROPPED) return null;
-                if (dropped == null) dropped = new int[2 * MAX_DROPPED];
+                if (drops == HeadScan.MAX_DROPPED_LINES) return null;
                 dropped[2 * drops] = nameStart;
                 dropped[2 * drops + 1] = pos;
                 drops++;

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.nio.charset.StandardCharsets;
 
@@ -46,21 +47,28 @@ final class PassThroughRequest extends DefaultHttpRequest {
             HeadScan.ascii(ArrivalStamper.ARRIVAL.toString())};
 
     /** Returned for a head that qualifies so far but has not all arrived. */
-    static final PassThroughRequest NOT_YET = new PassThroughRequest(new byte[0], "/", "");
+    static final PassThroughRequest NOT_YET = new PassThroughRequest(new byte[0], "/", hostOnly(""));
+
+    private static final FastThreadLocal<Recent> RECENT = new FastThreadLocal<>() {
+        @Override
+        protected Recent initialValue() {
+            return new Recent();
+        }
+    };
 
     private final byte[] lines;
     private long arrivalNanos;
     private long arrivalMillis;
     private ForwardHeaders.Forwarding forwarding;
 
-    private PassThroughRequest(byte[] lines, String uri, String host) {
-        super(HttpVersion.HTTP_1_1, HttpMethod.GET, uri, hostOnly(host));
+    private PassThroughRequest(byte[] lines, String uri, HttpHeaders hostOnly) {
+        super(HttpVersion.HTTP_1_1, HttpMethod.GET, uri, hostOnly);
         this.lines = lines;
     }
 
     /**
-     * Host alone, in a read-only list of one pair rather than a hash table (a table is several objects per request).
-     * Nothing writes to a passed-through request's headers: what the router adds goes in {@link #forwardWith}.
+     * Host alone, in a read-only list of one pair rather than a hash table (a table is several objects per request),
+     * shared by the requests naming the same Host ({@link Recent}). Nothing writes to a passed-through request's headers: what the router adds goes in {@link #forwardWith}.
      * Unvalidated: the scan has checked the Host bytes already, more strictly.
      */
     private static HttpHeaders hostOnly(String host) {
@@ -101,7 +109,8 @@ final class PassThroughRequest extends DefaultHttpRequest {
         return HeadScan.read(in, PassThroughRequest::scan, NOT_YET);
     }
 
-    private static PassThroughRequest scan(ByteBuf in, byte[] a, int n) {
+    private static PassThroughRequest scan(ByteBuf in, HeadScan.Scratch scratch, int n) {
+        byte[] a = scratch.bytes;
         if (!startsWith(a, 0, n, GET)) {
             return null;
         }
@@ -117,7 +126,7 @@ final class PassThroughRequest extends DefaultHttpRequest {
         pos += VERSION.length;
         int hostStart = -1, hostEnd = -1;
         int dropStart = -1, dropEnd = -1; // the Connection: keep-alive line, left out
-        int[] field = new int[4];
+        int[] field = scratch.field;
         int next;
         for (int headers = 0; (next = HeadScan.nextField(a, pos, n, headers, field)) >= 0; headers++) {
             int nameStart = field[0], nameLength = field[1];
@@ -152,10 +161,38 @@ final class PassThroughRequest extends DefaultHttpRequest {
             System.arraycopy(a, dropEnd, lines, dropStart, pos - dropEnd);
         }
         in.skipBytes(pos + 2);
-        String uri = new String(a, GET.length - 1, targetEnd - (GET.length - 1), StandardCharsets.ISO_8859_1);
         while (hostStart < hostEnd && (a[hostStart] == ' ' || a[hostStart] == '\t')) hostStart++;
         while (hostEnd > hostStart && (a[hostEnd - 1] == ' ' || a[hostEnd - 1] == '\t')) hostEnd--;
-        return new PassThroughRequest(lines, uri, new String(a, hostStart, hostEnd - hostStart, StandardCharsets.ISO_8859_1));
+        Recent recent = RECENT.get();
+        return new PassThroughRequest(lines, recent.target(a, GET.length - 1, targetEnd), recent.hostOnly(a, hostStart, hostEnd));
+    }
+
+    /**
+     * The last target and Host this thread passed through, so that the next request naming the same ones (most of
+     * an edge's requests: a client's next request, another client of the same app) shares their String and header
+     * list instead of making new ones. Compared byte for byte; the header list is read-only, so sharing it is safe.
+     */
+    private static final class Recent {
+        private byte[] target = {'/'};
+        private String targetString = "/";
+        private byte[] host = {};
+        private HttpHeaders hostHeaders = PassThroughRequest.hostOnly("");
+
+        String target(byte[] a, int from, int to) {
+            if (!java.util.Arrays.equals(target, 0, target.length, a, from, to)) {
+                target = java.util.Arrays.copyOfRange(a, from, to);
+                targetString = new String(target, StandardCharsets.ISO_8859_1);
+            }
+            return targetString;
+        }
+
+        HttpHeaders hostOnly(byte[] a, int from, int to) {
+            if (!java.util.Arrays.equals(host, 0, host.length, a, from, to)) {
+                host = java.util.Arrays.copyOfRange(a, from, to);
+                hostHeaders = PassThroughRequest.hostOnly(new String(host, StandardCharsets.ISO_8859_1));
+            }
+            return hostHeaders;
+        }
     }
 
     /** Whether {@code a}'s bytes from {@code from}, as far as the first {@code n} go, match {@code prefix}. */

@@ -91,27 +91,30 @@ final class ProxyExchange implements ChannelFutureListener {
         return !done && !clientEnded && connection != null && connection.channel().isWritable();
     }
 
+    /** An idle pooled connection to the dyno or, if there is none or {@code freshConnection} is set, a new one. */
     private void attempt(boolean freshConnection, long nowNanos) {
         attemptStartNanos = nowNanos;
-        Future<BackendConnection> acquired = pool.acquire(address, freshConnection);
-        if (acquired.isDone()) {
-            onAcquired(acquired);
-        } else {
-            acquired.addListener(f -> onAcquired(acquired));
+        BackendConnection pooled = freshConnection ? null : pool.pollIdle(address);
+        if (pooled != null) {
+            onAcquired(pooled, null);
+            return;
         }
+        Future<BackendConnection> connecting = pool.connect(address);
+        connecting.addListener(f -> onAcquired(connecting.getNow(), connecting.cause()));
     }
 
-    private void onAcquired(Future<BackendConnection> acquired) {
+    /** A connection to the dyno, or null and why there is none. */
+    private void onAcquired(BackendConnection c, Throwable connectError) {
         if (done) {
             // The client left while we connected; an unused connection is still good for the pool.
-            if (acquired.isSuccess()) {
-                pool.release(acquired.getNow(), true);
+            if (c != null) {
+                pool.release(c, true);
             }
             return;
         }
         long now = System.nanoTime();
         rec.connectNanos = now - attemptStartNanos;
-        if (!acquired.isSuccess()) {
+        if (c == null) {
             // Nothing was sent, so any request may go to another dyno of the app instead.
             if (triedDynos.isEmpty()) {
                 triedDynos = new HashSet<>(2);
@@ -123,10 +126,9 @@ final class ProxyExchange implements ChannelFutureListener {
                 attempt(false, System.nanoTime());
                 return;
             }
-            fail(connectError(acquired.cause()));
+            fail(connectError(connectError));
             return;
         }
-        BackendConnection c = acquired.getNow();
         connection = c;
         c.attach(this, HttpMethod.HEAD.equals(head.method()), upgrade, client.takesPassThrough());
         requestSentNanos = now;

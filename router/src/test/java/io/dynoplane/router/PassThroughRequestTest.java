@@ -45,6 +45,26 @@ class PassThroughRequestTest {
         }
     }
 
+    /**
+     * Requests naming the target and Host of the one before share its strings: each still gets its own, whether
+     * it differs in a byte, in length, or goes back to an earlier one.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"/a|a.example.com", "/b|b.example.com", "/a|a.example.com", "/a|a.example.co",
+            "/a?|a.example.co", "/a|a.example.com", "/|a.example.com", "/|a.example.com"})
+    void eachRequestGetsItsOwnTargetAndHostInTurn(String targetAndHost) {
+        String[] parts = targetAndHost.split("\\|");
+        ByteBuf in = bytes("GET " + parts[0] + " HTTP/1.1\r\nHost: " + parts[1] + "\r\n\r\n");
+        try {
+            PassThroughRequest request = PassThroughRequest.readFrom(in);
+            assertThat(request).isNotNull().isNotSameAs(PassThroughRequest.NOT_YET);
+            assertThat(request.uri()).isEqualTo(parts[0]);
+            assertThat(request.headers().get(HttpHeaderNames.HOST)).isEqualTo(parts[1]);
+        } finally {
+            in.release();
+        }
+    }
+
     /** The point of the fast path: byte for byte what the decoding path sends, minus its work. */
     @ParameterizedTest
     @ValueSource(strings = {
