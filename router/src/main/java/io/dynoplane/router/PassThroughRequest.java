@@ -68,8 +68,9 @@ final class PassThroughRequest extends DefaultHttpRequest {
 
     /**
      * Host alone, in a read-only list of one pair rather than a hash table (a table is several objects per request),
-     * shared by the requests naming the same Host ({@link Recent}). Nothing writes to a passed-through request's headers: what the router adds goes in {@link #forwardWith}.
-     * Unvalidated: the scan has checked the Host bytes already, more strictly.
+     * shared by the requests naming the same Host ({@link Recent}). Nothing writes to a passed-through request's
+     * headers: what the router adds goes in {@link #forwardWith}. Unvalidated: the scan has checked the Host bytes
+     * already, more strictly.
      */
     private static HttpHeaders hostOnly(String host) {
         return new ReadOnlyHttpHeaders(false, HttpHeaderNames.HOST, host);
@@ -164,7 +165,8 @@ final class PassThroughRequest extends DefaultHttpRequest {
         while (hostStart < hostEnd && (a[hostStart] == ' ' || a[hostStart] == '\t')) hostStart++;
         while (hostEnd > hostStart && (a[hostEnd - 1] == ' ' || a[hostEnd - 1] == '\t')) hostEnd--;
         Recent recent = RECENT.get();
-        return new PassThroughRequest(lines, recent.target(a, GET.length - 1, targetEnd), recent.hostOnly(a, hostStart, hostEnd));
+        return new PassThroughRequest(lines, recent.target(a, GET.length - 1, targetEnd),
+                recent.hostOnly(a, hostStart, hostEnd));
     }
 
     /**
