@@ -102,7 +102,7 @@ final class RouterBench {
 
     /** One load generator run against one target. Latencies in microseconds; the JIT's time and GC cycles are this JVM's. */
     record Sample(double rps, double p50, double p99, double p999, double max, long requests, long errors, double bytesPerRequest, double dynoConnsPerSecond,
-                  double cpuUsPerRequest, double jitMs, long gcCycles, double allocBytesPerRequest) {}
+                  long dynoConnsClosed, double cpuUsPerRequest, double jitMs, long gcCycles, double allocBytesPerRequest) {}
 
     /** The processes whose CPU time a target spends (the router: this whole JVM, GC and JIT included; nginx: master and workers). */
     private static final Map<Target, ProcessHandle> PROCESSES = new EnumMap<>(Target.class);
@@ -315,9 +315,9 @@ final class RouterBench {
                 for (Target t : order) {
                     Sample s = measure.run(t, c);
                     samples.computeIfAbsent(t, x -> new LinkedHashMap<>()).computeIfAbsent(c, x -> new ArrayList<>()).add(s);
-                    log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %.1f cpu us/req%s",
+                    log("%s round %d %-8s %-8s %9.0f req/s  p50 %7.0f  p99 %7.0f  p99.9 %7.0f  max %7.0f us  %s%.0f B/resp  %.0f new dyno conns/s  %d closed  %.1f cpu us/req%s",
                             phase, round + 1, c.key(), t.key(), s.rps(), s.p50(), s.p99(), s.p999(), s.max(),
-                            s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.cpuUsPerRequest(),
+                            s.errors() > 0 ? s.errors() + " errors  " : "", s.bytesPerRequest(), s.dynoConnsPerSecond(), s.dynoConnsClosed(), s.cpuUsPerRequest(),
                             t == Target.ROUTER ? String.format(Locale.ROOT, "  JIT %.0f ms  GC %d  %.0f B allocated/req", s.jitMs(), s.gcCycles(), s.allocBytesPerRequest()) : "");
                 }
             }
@@ -546,19 +546,22 @@ final class RouterBench {
         exec("", "kill", "-" + signal, Long.toString(PROCESSES.get(target).pid()));
     }
 
-    /** Runs {@code load} against {@code target}, counting the dyno connections it opened and the target's CPU. */
+    /** Runs {@code load} against {@code target}, counting the dyno connections opened and closed meanwhile, and the target's CPU. */
     private static Sample measured(Target target, Case c, String dynoStatus, Load load) throws IOException, InterruptedException {
-        long acceptedBefore = dynoAccepted(dynoStatus);
+        DynoStatus before = DynoStatus.of(dynoStatus);
         long ticksBefore = cpuTicks(target), jitBefore = JIT.getTotalCompilationTime(), gcBefore = gcCycles();
         long allocatedBefore = THREADS.getTotalThreadAllocatedBytes();
         LoadResult r = awake(target, load);
         long cpuTicks = cpuTicks(target) - ticksBefore, jitMs = JIT.getTotalCompilationTime() - jitBefore, gc = gcCycles() - gcBefore;
         long allocated = THREADS.getTotalThreadAllocatedBytes() - allocatedBefore;
-        long dynoConns = dynoAccepted(dynoStatus) - acceptedBefore - 1; // less the status request's own connection
+        DynoStatus after = DynoStatus.of(dynoStatus);
+        long dynoConns = after.accepted() - before.accepted() - 1; // less the status request's own connection
+        // Each count of open connections includes its own status request's; the first of those closed meanwhile.
+        long dynoClosed = before.open() - 1 + dynoConns - (after.open() - 1);
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
-        return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(),
+        return new Sample(r.rps(), r.p50(), r.p99(), r.p999(), r.max(), r.requests(), r.errors(), r.bytesPerRequest(), dynoConns / r.allSeconds(), dynoClosed,
                 r.allRequests() == 0 || cpuTicks < 0 ? Double.NaN : cpuTicks * TICK_US / r.allRequests(), jitMs, gc,
                 r.allRequests() == 0 ? Double.NaN : allocated / (double) r.allRequests());
     }
@@ -593,12 +596,18 @@ final class RouterBench {
         return GC_CYCLES.stream().mapToLong(GarbageCollectorMXBean::getCollectionCount).sum();
     }
 
-    /** Connections the dyno has accepted since it started (nginx stub_status). */
-    private static long dynoAccepted(String statusUrl) throws IOException, InterruptedException {
-        String out = exec("", "curl", "-s", "-m", "5", statusUrl);
-        String[] lines = out.split("\n"); // "Active connections: N", "server accepts handled requests", " A H R", ...
-        if (lines.length < 3) throw new IllegalStateException("the dyno's stub_status gave: " + out);
-        return Long.parseLong(lines[2].strip().split("\\s+")[0]);
+    /**
+     * The dyno's connection counts (nginx stub_status): accepted since it started, and open now. A turn's closes show
+     * work it shared the cores with: the proxies close their idle dyno connections on timers of their own, seconds to
+     * 90 s after their last use, so a 1,024-connection turn's pool closes during later turns, other targets' included.
+     */
+    private record DynoStatus(long accepted, long open) {
+        static DynoStatus of(String statusUrl) throws IOException, InterruptedException {
+            String out = exec("", "curl", "-s", "-m", "5", statusUrl);
+            String[] lines = out.split("\n"); // "Active connections: N", "server accepts handled requests", " A H R", ...
+            if (lines.length < 3 || !lines[0].startsWith("Active connections:")) throw new IllegalStateException("the dyno's stub_status gave: " + out);
+            return new DynoStatus(Long.parseLong(lines[2].strip().split("\\s+")[0]), Long.parseLong(lines[0].substring("Active connections:".length()).strip()));
+        }
     }
 
     /** Until {@code url}'s case path answers 200 with the case's body size (5 s). */
