@@ -556,8 +556,8 @@ final class RouterBench {
         long allocated = THREADS.getTotalThreadAllocatedBytes() - allocatedBefore;
         DynoStatus after = DynoStatus.of(dynoStatus);
         long dynoConns = after.accepted() - before.accepted() - 1; // less the status request's own connection
-        // Each count of open connections includes its own status request's; the first of those closed meanwhile.
-        long dynoClosed = before.open() - 1 + dynoConns - (after.open() - 1);
+        // Each open count includes its own status request's connection, so the two cancel out.
+        long dynoClosed = before.open() + dynoConns - after.open();
         if (r.requests() > 0 && r.bytesPerRequest() < c.bodyBytes()) {
             throw new IllegalStateException(target.key() + " " + c.path() + ": " + r.bytesPerRequest() + " bytes per response, expected over " + c.bodyBytes());
         }
